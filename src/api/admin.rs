@@ -1,0 +1,149 @@
+//! `/v1/admin/*`: provisioning and user administration, with an admin token.
+
+use super::AppState;
+use super::extract::{Admin, JsonBody, RawJson, bad_parameter};
+use super::problem::Problem;
+use super::view::AdminUserView;
+use crate::domain::{Email, FieldError, Password, UserStatus, Username};
+use crate::engine::{NewUser, UserRef};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// `POST /v1/admin/import`: the import document as the body.
+pub async fn import(State(state): State<AppState>, _: Admin, RawJson(body): RawJson) -> Response {
+    match state.engine.import_json(&body).await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `GET /v1/admin/users`.
+pub async fn list_users(State(state): State<AppState>, _: Admin) -> Response {
+    match state.engine.list_users().await {
+        Ok(users) => {
+            Json(users.iter().map(AdminUserView::from).collect::<Vec<_>>()).into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The body of `POST /v1/admin/users`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    email: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+    password: Option<String>,
+    status: Option<UserStatus>,
+}
+
+/// `POST /v1/admin/users`.
+pub async fn create_user(
+    State(state): State<AppState>,
+    _: Admin,
+    JsonBody(body): JsonBody<NewUserBody>,
+) -> Response {
+    let new = match parse_new_user(body) {
+        Ok(new) => new,
+        Err(errors) => return Problem::validation(errors).into_response(),
+    };
+    match state.engine.create_user(new).await {
+        Ok(user) => (StatusCode::CREATED, Json(AdminUserView::from(&user))).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+fn parse_new_user(body: NewUserBody) -> Result<NewUser, Vec<FieldError>> {
+    let email = match body.email.as_deref().map(Email::parse) {
+        None => Err(FieldError::new("email", "is required")),
+        Some(parsed) => parsed.map_err(|r| FieldError::new("email", r)),
+    };
+    let username = body
+        .username
+        .as_deref()
+        .map(Username::parse)
+        .transpose()
+        .map_err(|r| FieldError::new("username", r));
+    let password = body
+        .password
+        .map(Password::parse)
+        .transpose()
+        .map_err(|r| FieldError::new("password", r));
+    match (email, username, password) {
+        (Ok(email), Ok(username), Ok(password)) => Ok(NewUser {
+            email,
+            username,
+            name: body.name,
+            password,
+            status: body.status.unwrap_or(UserStatus::Active),
+        }),
+        (e, u, p) => Err([e.err(), u.err(), p.err()].into_iter().flatten().collect()),
+    }
+}
+
+fn user_ref(raw: &str) -> Result<UserRef, Problem> {
+    UserRef::parse(raw).map_err(|reason| bad_parameter("user", reason))
+}
+
+async fn set_status(state: &AppState, raw: &str, status: UserStatus) -> Response {
+    let user = match user_ref(raw) {
+        Ok(user) => user,
+        Err(problem) => return problem.into_response(),
+    };
+    match state.engine.set_user_status(&user, status).await {
+        Ok(user) => Json(AdminUserView::from(&user)).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/admin/users/{user}/disable`: ends every session of the user.
+pub async fn disable_user(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(user): Path<String>,
+) -> Response {
+    set_status(&state, &user, UserStatus::Disabled).await
+}
+
+/// `POST /v1/admin/users/{user}/enable`.
+pub async fn enable_user(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(user): Path<String>,
+) -> Response {
+    set_status(&state, &user, UserStatus::Active).await
+}
+
+/// The body of `POST /v1/admin/users/{user}/password`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordBody {
+    password: String,
+}
+
+/// `POST /v1/admin/users/{user}/password`: ends every session of the user.
+pub async fn set_password(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(user): Path<String>,
+    JsonBody(body): JsonBody<SetPasswordBody>,
+) -> Response {
+    let user = match user_ref(&user) {
+        Ok(user) => user,
+        Err(problem) => return problem.into_response(),
+    };
+    let password = match Password::parse(body.password) {
+        Ok(p) => p,
+        Err(reason) => {
+            return Problem::validation(vec![FieldError::new("password", reason)]).into_response();
+        }
+    };
+    match state.engine.set_user_password(&user, &password).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

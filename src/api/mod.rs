@@ -1,0 +1,86 @@
+//! The native JSON API (`/v1/...`) and the HTTP plumbing every face shares: body limits,
+//! timeouts, `Cache-Control: no-store`, problem+json for unknown routes and methods.
+
+mod admin;
+mod extract;
+mod health;
+mod login;
+mod problem;
+mod session;
+mod view;
+
+pub use problem::{PROBLEM_JSON, Problem};
+
+use crate::engine::Engine;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::{get, post};
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest accepted import document (the general body limit would refuse real directories).
+const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine that decides.
+    pub engine: Arc<Engine>,
+}
+
+/// The whole HTTP application.
+pub fn router(engine: Arc<Engine>) -> Router {
+    let config = engine.config().http;
+    let state = AppState { engine };
+    let admin = Router::new()
+        .route(
+            "/import",
+            post(admin::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/users", get(admin::list_users).post(admin::create_user))
+        .route("/users/{user}/disable", post(admin::disable_user))
+        .route("/users/{user}/enable", post(admin::enable_user))
+        .route("/users/{user}/password", post(admin::set_password));
+    let v1 = Router::new()
+        .route("/login", post(login::login))
+        .route("/session", get(session::current))
+        .route("/logout", post(session::logout))
+        .route("/password", post(login::change_password))
+        .nest("/admin", admin);
+    Router::new()
+        .route("/healthz", get(health::health))
+        .route("/readyz", get(health::ready))
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed on this endpoint",
+    )
+}

@@ -1,0 +1,136 @@
+//! Response bodies of the native API, built from engine types.
+
+use crate::domain::{Organization, User};
+use crate::engine::{IssuedSession, LiveSession};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// RFC 3339 in UTC, as every native time is written.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A user as the native API shows it.
+#[derive(Serialize)]
+pub struct UserView {
+    id: String,
+    email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    name: String,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            username: u.username.clone(),
+            name: u.name.clone(),
+        }
+    }
+}
+
+/// A user as the admin API shows it.
+#[derive(Serialize)]
+pub struct AdminUserView {
+    #[serde(flatten)]
+    user: UserView,
+    status: &'static str,
+    password_state: &'static str,
+}
+
+impl From<&User> for AdminUserView {
+    fn from(u: &User) -> Self {
+        Self {
+            user: UserView::from(u),
+            status: u.status.as_str(),
+            password_state: u.password_state.as_str(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OrganizationView {
+    id: String,
+    name: String,
+    kind: &'static str,
+}
+
+impl From<&Organization> for OrganizationView {
+    fn from(o: &Organization) -> Self {
+        Self {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            kind: o.kind.as_str(),
+        }
+    }
+}
+
+/// The body of a successful login (and of a password change).
+#[derive(Serialize)]
+pub struct LoginView {
+    token: String,
+    token_type: &'static str,
+    expires_at: String,
+    session_expires_at: String,
+    user: UserView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<OrganizationView>,
+    assurance: &'static str,
+}
+
+impl From<&IssuedSession> for LoginView {
+    fn from(s: &IssuedSession) -> Self {
+        Self {
+            token: s.token.expose_secret().to_owned(),
+            token_type: s.session.kind.as_str(),
+            expires_at: rfc3339(s.idle_deadline()),
+            session_expires_at: rfc3339(s.session.expires_at),
+            user: UserView::from(&s.user),
+            organization: s.organization.as_ref().map(OrganizationView::from),
+            assurance: s.session.assurance.as_str(),
+        }
+    }
+}
+
+/// The body of `GET /v1/session`.
+#[derive(Serialize)]
+pub struct SessionView {
+    session: SessionDetail,
+    user: UserView,
+}
+
+#[derive(Serialize)]
+struct SessionDetail {
+    id: String,
+    token_type: &'static str,
+    assurance: &'static str,
+    application: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<String>,
+    created_at: String,
+    expires_at: String,
+    session_expires_at: String,
+}
+
+impl From<&LiveSession> for SessionView {
+    fn from(live: &LiveSession) -> Self {
+        let s = live.session();
+        Self {
+            session: SessionDetail {
+                id: s.id.clone(),
+                token_type: s.kind.as_str(),
+                assurance: s.assurance.as_str(),
+                application: s.application_id.clone(),
+                organization: s.organization_id.clone(),
+                created_at: rfc3339(s.created_at),
+                expires_at: rfc3339(live.idle_deadline),
+                session_expires_at: rfc3339(s.expires_at),
+            },
+            user: UserView::from(live.user()),
+        }
+    }
+}

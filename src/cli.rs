@@ -1,0 +1,217 @@
+//! The command line: `serve`, `migrate`, `import`, `admin …`, `user …`. Each command calls the
+//! same engine functions as the HTTP API.
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::domain::{Email, Password, UserStatus, Username};
+use crate::engine::{Engine, NewUser, UserRef};
+use crate::server;
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Doorward, a self-hosted authentication server.
+#[derive(Debug, Parser)]
+#[command(name = "doorward", version)]
+pub struct Cli {
+    /// TOML configuration file (environment `DOORWARD_*` overrides it).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the store and serve HTTP.
+    Serve,
+    /// Migrate the store and exit.
+    Migrate,
+    /// Import applications, organisations and users from a JSON file.
+    Import {
+        /// The JSON document.
+        file: PathBuf,
+    },
+    /// Administration credentials.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Admin tokens for `/v1/admin/*`.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (it is stored only as a hash).
+    Create {
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; with --password-stdin the first line of standard input is the password.
+    Create {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Username.
+        #[arg(long)]
+        username: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user (by id or email) and end its sessions.
+    Disable {
+        /// Id or email.
+        user: String,
+    },
+    /// Enable a user (by id or email).
+    Enable {
+        /// Id or email.
+        user: String,
+    },
+    /// Set a user's password from the first line of standard input; ends its sessions.
+    SetPassword {
+        /// Id or email.
+        user: String,
+    },
+    /// List users.
+    List,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let config = Config::from_process(cli.config.as_deref())?;
+    if let Command::Serve = cli.command {
+        return serve(config).await;
+    }
+    let engine = server::build_engine(config, Arc::new(SystemClock)).await?;
+    match cli.command {
+        Command::Serve | Command::Migrate => {
+            println!("store migrated ({})", engine.store_kind());
+        }
+        Command::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = engine.import_json(&bytes).await?;
+            println!("{}", serde_json::to_string(&report)?);
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Token {
+                    command: TokenCommand::Create { name },
+                },
+        } => {
+            let token = engine.create_admin_token(&name).await?;
+            println!("{}", token.expose_secret());
+        }
+        Command::User { command } => user(&engine, command).await?,
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let sandbox = config.sandbox;
+    let engine = server::build_engine(config, Arc::new(SystemClock)).await?;
+    if sandbox {
+        tracing::warn!(
+            "SANDBOX MODE: one-time codes are 123456 and messages stay in the outbox; never use in production"
+        );
+    }
+    tracing::info!(address = %listener.local_addr()?, store = engine.store_kind(), "doorward listening");
+    server::serve(listener, engine, server::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn user(engine: &Engine, command: UserCommand) -> Result<()> {
+    match command {
+        UserCommand::Create {
+            email,
+            username,
+            name,
+            password_stdin,
+        } => {
+            let email = Email::parse(&email).map_err(|e| anyhow!("--email: {e}"))?;
+            let username = username
+                .map(|u| Username::parse(&u))
+                .transpose()
+                .map_err(|e| anyhow!("--username: {e}"))?;
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let user = engine
+                .create_user(NewUser {
+                    email,
+                    username,
+                    name,
+                    password,
+                    status: UserStatus::Active,
+                })
+                .await?;
+            println!("{}", user.id);
+        }
+        UserCommand::Disable { user } => {
+            engine
+                .set_user_status(&user_ref(&user)?, UserStatus::Disabled)
+                .await?;
+        }
+        UserCommand::Enable { user } => {
+            engine
+                .set_user_status(&user_ref(&user)?, UserStatus::Active)
+                .await?;
+        }
+        UserCommand::SetPassword { user } => {
+            let password = read_password()?;
+            engine
+                .set_user_password(&user_ref(&user)?, &password)
+                .await?;
+        }
+        UserCommand::List => {
+            for user in engine.list_users().await? {
+                println!("{}\t{}\t{}", user.id, user.email, user.status);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn user_ref(text: &str) -> Result<UserRef> {
+    UserRef::parse(text).map_err(|e| anyhow!("{text}: {e}"))
+}
+
+/// The first line of standard input, without its line ending: passwords never go on the
+/// command line, where `ps` would show them.
+fn read_password() -> Result<Password> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let trimmed = line.trim_end_matches(['\r', '\n']).to_owned();
+    Password::parse(trimmed).map_err(|e| anyhow!("password {e}"))
+}

@@ -1,0 +1,409 @@
+//! Typed configuration: built-in defaults, then a TOML file, then `DOORWARD_*` environment
+//! variables. Loaded once at start-up and passed down; unknown keys and bad values stop start-up
+//! with a message that names the key.
+
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Environment variables with this prefix are configuration keys.
+const ENV_PREFIX: &str = "DOORWARD_";
+/// Variables with this prefix belong to the test suite, not to the server.
+const ENV_TEST_PREFIX: &str = "DOORWARD_TEST_";
+
+/// The whole server configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: DatabaseUrl,
+    /// Sandbox mode: one-time codes are `123456` and messages stay in the outbox.
+    pub sandbox: bool,
+    /// Session lifetimes.
+    pub session: SessionConfig,
+    /// Password hashing parameters and pool size.
+    pub hashing: HashingConfig,
+    /// HTTP limits.
+    pub http: HttpConfig,
+    /// Password rules.
+    pub password: PasswordConfig,
+}
+
+/// Session lifetimes; applications may override both.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Idle timeout: a session unused this long ends.
+    #[serde(deserialize_with = "duration")]
+    pub idle: Duration,
+    /// Absolute cap: a session ends this long after sign-in, however active.
+    #[serde(deserialize_with = "duration")]
+    pub absolute: Duration,
+}
+
+/// Argon2id parameters and the hashing pool.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingConfig {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Time cost (passes).
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Jobs that may wait for a worker before new logins are refused with 503.
+    pub queue: usize,
+}
+
+/// HTTP limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// A request still running after this long is answered 408.
+    #[serde(deserialize_with = "duration")]
+    pub request_timeout: Duration,
+}
+
+/// Password rules.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    /// Fewest Unicode code points a new password may have.
+    pub min_length: usize,
+    /// Most Unicode code points a new password may have.
+    pub max_length: usize,
+}
+
+/// A database URL; redacted in `Debug` because it may carry a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL string.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL itself, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.0.split(':').next().unwrap_or_default();
+        write!(f, "DatabaseUrl({scheme}://…)")
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let url = String::deserialize(d)?;
+        if url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:")
+        {
+            Ok(Self(url))
+        } else {
+            Err(serde::de::Error::custom(
+                "must start with sqlite:// or postgres://",
+            ))
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: DatabaseUrl::new("sqlite://doorward.db"),
+            sandbox: false,
+            session: SessionConfig::default(),
+            hashing: HashingConfig::default(),
+            http: HttpConfig::default(),
+            password: PasswordConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(5 * 60),
+            absolute: Duration::from_secs(12 * 60 * 60),
+        }
+    }
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            workers: 0,
+            queue: 64,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            max_length: 128,
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// A key is unknown or its value is invalid.
+    #[error("configuration key `{key}`: {message}")]
+    Key {
+        /// The dotted key (`session.idle`).
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the `DOORWARD_*` variables of `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match file {
+            Some(path) => read_file(path)?,
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            if let Some(key) = env_key(&name) {
+                set_path(&mut table, &key, env_value(&value))?;
+            }
+        }
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| key_error(&e))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Loads the configuration from `file` and the process environment.
+    pub fn from_process(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load(file, std::env::vars())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| ConfigError::Key {
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        if self.session.idle.is_zero() {
+            return Err(bad("session.idle", "must be longer than zero"));
+        }
+        if self.session.absolute < self.session.idle {
+            return Err(bad(
+                "session.absolute",
+                "must not be shorter than session.idle",
+            ));
+        }
+        if self.hashing.memory_kib < 8 * self.hashing.parallelism.max(1) {
+            return Err(bad(
+                "hashing.memory_kib",
+                "must be at least 8 × parallelism",
+            ));
+        }
+        if self.hashing.iterations == 0 || self.hashing.parallelism == 0 {
+            return Err(bad(
+                "hashing",
+                "iterations and parallelism must be at least 1",
+            ));
+        }
+        if self.hashing.queue == 0 {
+            return Err(bad("hashing.queue", "must be at least 1"));
+        }
+        if self.password.min_length == 0 || self.password.max_length < self.password.min_length {
+            return Err(bad(
+                "password.max_length",
+                "must be at least password.min_length (≥ 1)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Syntax {
+            path: shown,
+            message: e.message().to_owned(),
+        })
+}
+
+/// `DOORWARD_SESSION__IDLE` → `["session", "idle"]`; `None` for variables that are not ours.
+fn env_key(name: &str) -> Option<Vec<String>> {
+    if name.starts_with(ENV_TEST_PREFIX) {
+        return None;
+    }
+    let rest = name.strip_prefix(ENV_PREFIX)?;
+    Some(rest.split("__").map(str::to_ascii_lowercase).collect())
+}
+
+/// Environment values are strings; booleans and integers are recognised so that
+/// `DOORWARD_SANDBOX=true` and `DOORWARD_HASHING__WORKERS=2` mean what they say.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(b) = raw.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else if let Ok(n) = raw.parse::<i64>() {
+        toml::Value::Integer(n)
+    } else {
+        toml::Value::String(raw.to_owned())
+    }
+}
+
+fn set_path(
+    table: &mut toml::Table,
+    key: &[String],
+    value: toml::Value,
+) -> Result<(), ConfigError> {
+    let Some((last, parents)) = key.split_last() else {
+        return Ok(());
+    };
+    let mut current = table;
+    for part in parents {
+        let entry = current
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry.as_table_mut().ok_or_else(|| ConfigError::Key {
+            key: key.join("."),
+            message: format!("`{part}` is not a section"),
+        })?;
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
+fn key_error(e: &serde_path_to_error::Error<toml::de::Error>) -> ConfigError {
+    let message = e.inner().message().to_owned();
+    let mut key = e.path().to_string();
+    // For an unknown field the path names its section; add the field itself.
+    if let Some(field) = unknown_field(&message) {
+        key = if key == "." {
+            field
+        } else {
+            format!("{key}.{field}")
+        };
+    }
+    ConfigError::Key { key, message }
+}
+
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a duration like 30s, 5m, 12h ({e})"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_listen_on_localhost_8080_with_a_sqlite_file() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url.expose(), "sqlite://doorward.db");
+        assert_eq!(config.session.idle, Duration::from_secs(300));
+        assert!(!config.sandbox);
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys_and_ignores_test_variables() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("DOORWARD_SESSION__IDLE", "30s"),
+                ("DOORWARD_SANDBOX", "true"),
+                ("DOORWARD_TEST_POSTGRES_URL", "postgres://x"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.session.idle, Duration::from_secs(30));
+        assert!(config.sandbox);
+    }
+
+    #[test]
+    fn unknown_environment_key_is_named_in_the_error() {
+        let err = Config::load(None, env(&[("DOORWARD_SESSION__IDEL", "5m")])).unwrap_err();
+        assert!(err.to_string().contains("session.idel"), "{err}");
+    }
+
+    #[test]
+    fn bad_duration_is_named_in_the_error() {
+        let err = Config::load(None, env(&[("DOORWARD_SESSION__ABSOLUTE", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("session.absolute"), "{err}");
+    }
+
+    #[test]
+    fn database_url_debug_hides_credentials() {
+        let url = DatabaseUrl::new("postgres://user:hunter2@db/doorward");
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,243 @@
+//! The password hashing pool: a fixed number of worker threads, each with its own reusable
+//! argon2 memory block, fed by a bounded queue. Hashing never runs on the async runtime, and when
+//! the queue is full a job is refused at once ([`HashError::Busy`]) instead of piling up, so a
+//! login flood cannot slow down token validation, logout or health checks.
+
+use super::phc;
+use crate::config::HashingConfig;
+use argon2::{Block, Params};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::oneshot;
+
+/// Why a hashing job did not run.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum HashError {
+    /// Every worker is busy and the queue is full; try again shortly.
+    #[error("the password hashing queue is full")]
+    Busy,
+    /// The pool has stopped or a worker failed.
+    #[error("the password hashing pool is not running")]
+    Stopped,
+    /// The stored hash cannot be parsed or verified.
+    #[error("the stored password hash is unusable")]
+    Malformed,
+}
+
+/// The outcome of a password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verification {
+    /// The password matched the hash.
+    pub matched: bool,
+    /// The hash is of another scheme or parameters and should be replaced after this success.
+    pub needs_upgrade: bool,
+}
+
+enum Job {
+    Verify {
+        password: SecretString,
+        hash: String,
+        reply: oneshot::Sender<Result<Verification, HashError>>,
+    },
+    Hash {
+        password: SecretString,
+        reply: oneshot::Sender<Result<String, HashError>>,
+    },
+}
+
+/// Handle to the hashing pool. Dropping every handle stops the workers.
+#[derive(Clone)]
+pub struct Hasher {
+    /// Jobs go here; the bound is the queue size of the configuration.
+    jobs: Sender<Job>,
+    /// A hash of a random password, verified for unknown users so that their answer takes as
+    /// long as a wrong password for a real one.
+    dummy_hash: Arc<str>,
+    /// How many password checks the workers have run (including dummy checks).
+    verifications: Arc<AtomicU64>,
+    /// Worker count, used to estimate how soon a refused caller may retry.
+    workers: usize,
+}
+
+impl Hasher {
+    /// Starts the workers and prepares the dummy hash.
+    pub async fn start(config: &HashingConfig) -> Result<Self, String> {
+        let params = phc::server_params(config.memory_kib, config.iterations, config.parallelism)?;
+        let workers = match config.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let (jobs, queue) = crossbeam_channel::bounded(config.queue);
+        let verifications = Arc::new(AtomicU64::new(0));
+        for index in 0..workers {
+            let queue = queue.clone();
+            let params = params.clone();
+            let counter = Arc::clone(&verifications);
+            std::thread::Builder::new()
+                .name(format!("doorward-hash-{index}"))
+                .spawn(move || work(&queue, &params, &counter))
+                .map_err(|e| format!("cannot start a hashing worker: {e}"))?;
+        }
+        let mut hasher = Self {
+            jobs,
+            dummy_hash: Arc::from(""),
+            verifications,
+            workers,
+        };
+        let dummy = hasher
+            .hash(&crate::crypto::token::generate())
+            .await
+            .map_err(|e| e.to_string())?;
+        hasher.dummy_hash = Arc::from(dummy);
+        Ok(hasher)
+    }
+
+    /// Hashes a new password with the server's argon2id parameters.
+    pub async fn hash(&self, password: &SecretString) -> Result<String, HashError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Hash {
+            password: password.clone(),
+            reply,
+        })?;
+        answer.await.map_err(|_| HashError::Stopped)?
+    }
+
+    /// Checks `password` against a stored hash of any supported scheme.
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        hash: &str,
+    ) -> Result<Verification, HashError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Verify {
+            password: password.clone(),
+            hash: hash.to_owned(),
+            reply,
+        })?;
+        answer.await.map_err(|_| HashError::Stopped)?
+    }
+
+    /// Spends the time of a real check on a hash nobody's password matches.
+    pub async fn verify_dummy(&self, password: &SecretString) -> Result<(), HashError> {
+        let dummy = Arc::clone(&self.dummy_hash);
+        self.verify(password, &dummy).await.map(drop)
+    }
+
+    /// How many password checks have run since start.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// A fair guess at when a refused caller may find room in the queue.
+    pub fn retry_after(&self) -> Duration {
+        let per_worker = self
+            .jobs
+            .capacity()
+            .unwrap_or(1)
+            .div_ceil(self.workers.max(1));
+        // One argon2id check at the default parameters takes about 10 ms per worker.
+        Duration::from_secs(1).max(Duration::from_millis(10 * per_worker as u64))
+    }
+
+    fn submit(&self, job: Job) -> Result<(), HashError> {
+        self.jobs.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => HashError::Busy,
+            TrySendError::Disconnected(_) => HashError::Stopped,
+        })
+    }
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One worker: owns its argon2 memory and runs jobs until every sender is gone.
+fn work(queue: &Receiver<Job>, params: &Params, verifications: &AtomicU64) {
+    let mut memory: Vec<Block> = Vec::new();
+    while let Ok(job) = queue.recv() {
+        match job {
+            Job::Verify {
+                password,
+                hash,
+                reply,
+            } => {
+                verifications.fetch_add(1, Ordering::Relaxed);
+                let result = phc::verify(password.expose_secret().as_bytes(), &hash, &mut memory)
+                    .map(|matched| Verification {
+                        matched,
+                        needs_upgrade: matched && phc::needs_upgrade(&hash, params),
+                    })
+                    .map_err(|()| HashError::Malformed);
+                let _ = reply.send(result);
+            }
+            Job::Hash { password, reply } => {
+                let result =
+                    phc::hash_argon2id(password.expose_secret().as_bytes(), params, &mut memory)
+                        .map_err(|_| HashError::Stopped);
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small(workers: usize, queue: usize) -> HashingConfig {
+        HashingConfig {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+            workers,
+            queue,
+        }
+    }
+
+    #[tokio::test]
+    async fn hashes_and_verifies_off_the_runtime() {
+        let hasher = Hasher::start(&small(1, 4)).await.unwrap();
+        let password = SecretString::from("correct horse");
+        let hash = hasher.hash(&password).await.unwrap();
+        let ok = hasher.verify(&password, &hash).await.unwrap();
+        assert!(ok.matched && !ok.needs_upgrade);
+        let bad = hasher
+            .verify(&SecretString::from("x"), &hash)
+            .await
+            .unwrap();
+        assert!(!bad.matched);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let hasher = Hasher::start(&HashingConfig {
+            memory_kib: 65536,
+            iterations: 4,
+            ..small(1, 1)
+        })
+        .await
+        .unwrap();
+        let password = SecretString::from("pw");
+        let hash = hasher.hash(&password).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (hasher, password, hash) = (hasher.clone(), password.clone(), hash.clone());
+                tokio::spawn(async move { hasher.verify(&password, &hash).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap().map(|v| v.matched));
+        }
+        assert!(results.contains(&Err(HashError::Busy)), "{results:?}");
+        assert!(results.contains(&Ok(true)), "{results:?}");
+    }
+}

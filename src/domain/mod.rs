@@ -1,0 +1,327 @@
+//! The domain model (DESIGN.md §2): plain records and the closed sets of states they move
+//! through. Shared by the engine, which decides, and the store, which keeps them.
+
+mod inputs;
+
+pub use inputs::{Email, FieldError, LoginId, Password, Username};
+
+use std::fmt;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Declares an enum stored and sent as lowercase text, with its text form and parser.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// The stored and wire form.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            /// Parses the stored and wire form.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Whether a user may sign in at all.
+    UserStatus {
+        /// Created but not yet activated.
+        PendingActivation = "pending_activation",
+        /// May sign in.
+        Active = "active",
+        /// May not sign in; its sessions are ended.
+        Disabled = "disabled",
+    }
+}
+
+text_enum! {
+    /// Whether the user's password may be used to open a full session.
+    PasswordState {
+        /// Usable.
+        Ok = "ok",
+        /// An administrator asked for a new password.
+        ResetRequired = "reset_required",
+        /// The password has expired.
+        Expired = "expired",
+    }
+}
+
+text_enum! {
+    /// Where a user's password is checked.
+    Realm {
+        /// Against the hash kept here.
+        Local = "local",
+        /// Against an outside directory.
+        Directory = "directory",
+    }
+}
+
+text_enum! {
+    /// What an organisation is (Weavr's identity type).
+    OrgKind {
+        /// A person's own organisation.
+        Consumer = "consumer",
+        /// A company.
+        Corporate = "corporate",
+    }
+}
+
+text_enum! {
+    /// An organisation's lifecycle state.
+    OrgStatus {
+        /// Members may sign in to it.
+        Active = "active",
+        /// Waiting for approval.
+        Pending = "pending",
+        /// Closed.
+        Disabled = "disabled",
+    }
+}
+
+text_enum! {
+    /// A member's role in an organisation.
+    Role {
+        /// The owner (Weavr's `ROOT`).
+        Owner = "owner",
+        /// An administrator.
+        Admin = "admin",
+        /// A member.
+        Member = "member",
+    }
+}
+
+text_enum! {
+    /// Whether a membership is in force.
+    MembershipStatus {
+        /// In force.
+        Active = "active",
+        /// Invited, not yet accepted.
+        Pending = "pending",
+    }
+}
+
+text_enum! {
+    /// An application's second-factor policy.
+    MfaPolicy {
+        /// Second factor only where the user asked for one.
+        Off = "off",
+        /// Every sign-in needs a second factor.
+        Required = "required",
+    }
+}
+
+text_enum! {
+    /// A kind of second factor.
+    FactorKind {
+        /// A code by text message.
+        Sms = "sms",
+        /// A code by email.
+        Email = "email",
+        /// A time-based one-time password.
+        Totp = "totp",
+        /// A push approval with number matching.
+        Push = "push",
+    }
+}
+
+text_enum! {
+    /// A factor's state.
+    FactorStatus {
+        /// Enrolled, not yet proven.
+        PendingVerification = "pending_verification",
+        /// Usable.
+        Active = "active",
+        /// Switched off.
+        Inactive = "inactive",
+    }
+}
+
+text_enum! {
+    /// What a session's token may be used for.
+    SessionKind {
+        /// A full session.
+        Auth = "auth",
+        /// A password was proven; a second factor is still due.
+        MfaPending = "mfa_pending",
+        /// Only good for changing the password, once.
+        PasswordUpdate = "password_update",
+    }
+}
+
+text_enum! {
+    /// How strongly a session's user was authenticated.
+    Assurance {
+        /// A password.
+        Aal1 = "aal1",
+        /// A password and a second factor.
+        Aal2 = "aal2",
+    }
+}
+
+/// A stored password hash (PHC or bcrypt string). Not a secret like a password, but kept out of
+/// `Debug` all the same.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(pub String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(…)")
+    }
+}
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Numeric string id.
+    pub id: String,
+    /// Lowercase email, unique.
+    pub email: String,
+    /// Optional unique username.
+    pub username: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Lifecycle state.
+    pub status: UserStatus,
+    /// Local password hash, if the account has one.
+    pub password_hash: Option<PasswordHash>,
+    /// Whether the password may open a full session.
+    pub password_state: PasswordState,
+    /// When the password expires, if ever.
+    pub password_expires_at: Option<OffsetDateTime>,
+    /// The outside identity provider the account belongs to, if any.
+    pub external_idp: Option<String>,
+    /// A separate credential an external account may use from a CLI.
+    pub tooling_password_hash: Option<PasswordHash>,
+    /// Where the password is checked.
+    pub realm: Realm,
+    /// Phone number (E.164).
+    pub phone: Option<String>,
+    /// The user asked for a second factor at every sign-in.
+    pub mfa: bool,
+}
+
+/// A tenant of users (Amplify's org, Weavr's identity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// Numeric string id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Consumer or corporate.
+    pub kind: OrgKind,
+    /// Lifecycle state.
+    pub status: OrgStatus,
+    /// Consumers may sign in through this (provider) organisation.
+    pub consumer_access: bool,
+    /// Members must sign in through the organisation's identity provider.
+    pub idp_required: bool,
+}
+
+/// A user's place in an organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The organisation.
+    pub organization_id: String,
+    /// The member's role.
+    pub role: Role,
+    /// Whether it is in force.
+    pub status: MembershipStatus,
+}
+
+/// A client of the server with its own sign-in policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// UUID.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Hosts (or `host/path` prefixes) sign-in is allowed on; empty means anywhere.
+    pub hostnames: Vec<String>,
+    /// Only members of this organisation may sign in.
+    pub organization: Option<String>,
+    /// Second-factor policy.
+    pub mfa: MfaPolicy,
+    /// Idle timeout override.
+    pub session_idle: Option<Duration>,
+    /// Absolute lifetime override.
+    pub session_absolute: Option<Duration>,
+}
+
+/// A second factor of a user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Factor {
+    /// UUID.
+    pub id: String,
+    /// Its kind.
+    pub kind: FactorKind,
+    /// Phone number, for SMS.
+    pub phone: Option<String>,
+    /// Address, for email.
+    pub email: Option<String>,
+    /// Shared secret (TOTP) or device key (push).
+    pub secret: Option<String>,
+    /// Its state.
+    pub status: FactorStatus,
+}
+
+impl fmt::Debug for Factor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Factor")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in session. Its token is never kept; only its SHA-256 is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// UUID.
+    pub id: String,
+    /// SHA-256 (hex) of the bearer token.
+    pub token_hash: String,
+    /// The user.
+    pub user_id: String,
+    /// What the token may be used for.
+    pub kind: SessionKind,
+    /// How strongly the user was authenticated.
+    pub assurance: Assurance,
+    /// The application signed in to.
+    pub application_id: String,
+    /// The organisation acted for, if any.
+    pub organization_id: Option<String>,
+    /// When it was opened.
+    pub created_at: OffsetDateTime,
+    /// When it was last used (as last persisted).
+    pub last_seen_at: OffsetDateTime,
+    /// Idle timeout.
+    pub idle: Duration,
+    /// Absolute cap: it ends then, however active.
+    pub expires_at: OffsetDateTime,
+    /// When it was ended, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Session {
+    /// When the session ends if it is not used again.
+    pub fn idle_deadline(&self, last_seen: OffsetDateTime) -> OffsetDateTime {
+        (last_seen + self.idle).min(self.expires_at)
+    }
+}

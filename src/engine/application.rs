@@ -1,0 +1,158 @@
+//! Which application a sign-in is for, and whether it may happen on the requested host
+//! (DESIGN.md §3 step 3).
+
+use super::{Engine, EngineError, EngineResult};
+use crate::crypto::token;
+use crate::domain::{Application, MfaPolicy};
+
+/// The id of the built-in application that serves requests naming none.
+pub const DEFAULT_APPLICATION_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// How a request names its application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppSelector {
+    /// The built-in default application.
+    Default,
+    /// By id (Axonize's `appId`, the native `application` field).
+    Id(String),
+    /// By API key (Weavr's `api-key` header).
+    ApiKey(String),
+}
+
+/// Where a sign-in was made: the request's host (without port) and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInLocation {
+    /// Host name, lowercase, without port.
+    pub host: String,
+    /// Path, starting with `/`.
+    pub path: String,
+}
+
+impl SignInLocation {
+    /// From a `Host` header value (port dropped) and a path.
+    pub fn new(host: &str, path: &str) -> Self {
+        let host = without_port(host.trim()).to_ascii_lowercase();
+        Self {
+            host,
+            path: if path.starts_with('/') {
+                path.to_owned()
+            } else {
+                format!("/{path}")
+            },
+        }
+    }
+
+    /// From a URL such as `https://demo.example.test/sub/login` (Axonize's `url`).
+    pub fn from_url(url: &str) -> Option<Self> {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (authority, path) = rest
+            .find('/')
+            .map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        (!authority.is_empty()).then(|| Self::new(authority, path))
+    }
+
+    /// Whether a `host` or `host/path` entry of an application covers this location. A path
+    /// entry matches only whole segments: `demo/sub` covers `/sub` and `/sub/x`, not `/subway`.
+    fn matches(&self, entry: &str) -> bool {
+        let (host, path) = entry
+            .split_once('/')
+            .map_or((entry, None), |(h, p)| (h, Some(p)));
+        if !host.eq_ignore_ascii_case(&self.host) {
+            return false;
+        }
+        let Some(prefix) = path.map(|p| p.trim_end_matches('/')) else {
+            return true;
+        };
+        let Some(rest) = self
+            .path
+            .strip_prefix('/')
+            .and_then(|p| p.strip_prefix(prefix))
+        else {
+            return false;
+        };
+        rest.is_empty() || rest.starts_with('/')
+    }
+}
+
+/// `demo.test:8080` → `demo.test`; `[::1]:8080` → `[::1]`.
+fn without_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    host.split(':').next().unwrap_or(host)
+}
+
+/// The built-in application: no host restriction, no organisation, no MFA, default lifetimes.
+pub fn default_application() -> Application {
+    Application {
+        id: DEFAULT_APPLICATION_ID.to_owned(),
+        name: "default".to_owned(),
+        hostnames: Vec::new(),
+        organization: None,
+        mfa: MfaPolicy::Off,
+        session_idle: None,
+        session_absolute: None,
+    }
+}
+
+impl Engine {
+    /// Resolves the application and checks the sign-in host against its list.
+    pub(crate) async fn resolve_application(
+        &self,
+        selector: &AppSelector,
+        location: Option<&SignInLocation>,
+    ) -> EngineResult<Application> {
+        let app = self.application(selector).await?;
+        let allowed = app.hostnames.is_empty()
+            || location.is_some_and(|loc| app.hostnames.iter().any(|entry| loc.matches(entry)));
+        if allowed {
+            Ok(app)
+        } else {
+            Err(EngineError::HostnameNotAllowed)
+        }
+    }
+
+    /// The application a selector names.
+    pub(crate) async fn application(&self, selector: &AppSelector) -> EngineResult<Application> {
+        let found = match selector {
+            AppSelector::Default => return Ok(default_application()),
+            AppSelector::Id(id) if id == DEFAULT_APPLICATION_ID => return Ok(default_application()),
+            AppSelector::Id(id) => self.store.application_by_id(id).await?,
+            AppSelector::ApiKey(key) => {
+                self.store
+                    .application_by_api_key(&token::digest(key))
+                    .await?
+            }
+        };
+        found.ok_or(EngineError::UnknownApplication)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_entries_match_host_without_port_and_case() {
+        let loc = SignInLocation::new("Demo.Example.Test:8443", "/v1/login");
+        assert_eq!(loc.host, "demo.example.test");
+        assert!(loc.matches("demo.example.test"));
+        assert!(!loc.matches("other.example.test"));
+    }
+
+    #[test]
+    fn path_entries_match_whole_segments_only() {
+        let sub = SignInLocation::from_url("https://demo.example.test/sub/login").unwrap();
+        let subway = SignInLocation::from_url("https://demo.example.test/subway").unwrap();
+        assert!(sub.matches("demo.example.test/sub"));
+        assert!(!subway.matches("demo.example.test/sub"));
+        assert!(!SignInLocation::new("demo.example.test", "/").matches("demo.example.test/sub"));
+    }
+
+    #[test]
+    fn userinfo_in_a_url_does_not_fool_the_host_check() {
+        let loc = SignInLocation::from_url("https://demo.example.test@evil.test/sub").unwrap();
+        assert_eq!(loc.host, "evil.test");
+    }
+}

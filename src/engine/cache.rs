@@ -1,0 +1,115 @@
+//! This instance's copy of recently validated sessions, so that token validation is a SHA-256 and
+//! a map lookup instead of a database read.
+//!
+//! An entry is trusted for at most [`FRESH_FOR`] (measured on the injected clock) and then read
+//! again from the store: that bound is how long a logout or disable made on *another* instance
+//! can go unnoticed here. Changes made on this instance evict entries at once.
+//!
+//! Activity is recorded here first; the store is told only when `last_seen` has moved by a tenth
+//! of the idle window, so validation does not write on every request.
+
+use crate::domain::{Session, User};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use time::{Duration, OffsetDateTime};
+
+/// How long a cached entry is trusted before the store is asked again.
+pub const FRESH_FOR: Duration = Duration::SECOND;
+/// Entries kept before stale ones are swept out.
+const SWEEP_AT: usize = 100_000;
+
+/// A validated session as this instance last saw it.
+#[derive(Debug, Clone)]
+pub struct CachedSession {
+    /// The session and its user, as read from the store.
+    pub record: Arc<(Session, User)>,
+    /// Latest activity seen by this instance (may be ahead of the store).
+    pub last_seen: OffsetDateTime,
+    /// Latest activity written to the store.
+    pub persisted: OffsetDateTime,
+    /// When the record was read from the store.
+    fetched_at: OffsetDateTime,
+}
+
+impl CachedSession {
+    /// A fresh entry for a record just read; keeps activity this instance saw before.
+    pub fn new(
+        session: Session,
+        user: User,
+        now: OffsetDateTime,
+        seen_before: Option<OffsetDateTime>,
+    ) -> Self {
+        let stored = session.last_seen_at;
+        let last_seen = seen_before.map_or(stored, |seen| seen.max(stored));
+        Self {
+            record: Arc::new((session, user)),
+            last_seen,
+            persisted: stored,
+            fetched_at: now,
+        }
+    }
+
+    fn is_fresh(&self, now: OffsetDateTime) -> bool {
+        now >= self.fetched_at && now - self.fetched_at < FRESH_FOR
+    }
+}
+
+/// Token hash → cached session.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, CachedSession>>,
+}
+
+impl SessionCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedSession>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entry, if it is still fresh.
+    pub fn fresh(&self, token_hash: &str, now: OffsetDateTime) -> Option<CachedSession> {
+        self.map()
+            .get(token_hash)
+            .filter(|e| e.is_fresh(now))
+            .cloned()
+    }
+
+    /// The activity this instance saw for a token, fresh or not.
+    pub fn seen(&self, token_hash: &str) -> Option<OffsetDateTime> {
+        self.map().get(token_hash).map(|e| e.last_seen)
+    }
+
+    /// Stores an entry, sweeping stale ones when the map grows large.
+    pub fn put(&self, token_hash: String, entry: CachedSession) {
+        let mut map = self.map();
+        if map.len() >= SWEEP_AT {
+            let now = entry.fetched_at;
+            map.retain(|_, e| e.is_fresh(now));
+        }
+        map.insert(token_hash, entry);
+    }
+
+    /// Records activity; `persisted` marks that it was also written to the store.
+    pub fn touch(&self, token_hash: &str, now: OffsetDateTime, persisted: bool) {
+        if let Some(entry) = self.map().get_mut(token_hash) {
+            entry.last_seen = entry.last_seen.max(now);
+            if persisted {
+                entry.persisted = entry.persisted.max(now);
+            }
+        }
+    }
+
+    /// Forgets one token.
+    pub fn remove(&self, token_hash: &str) {
+        self.map().remove(token_hash);
+    }
+
+    /// Forgets every token of a user.
+    pub fn remove_user(&self, user_id: &str) {
+        self.map().retain(|_, e| e.record.0.user_id != user_id);
+    }
+}

@@ -1,0 +1,167 @@
+//! The engine's one error type. Every face maps it with an exhaustive `match`, so a new variant
+//! cannot go unmapped; [`EngineError::code`] is the stable machine-readable name.
+
+use crate::crypto::HashError;
+use crate::domain::FieldError;
+use crate::store::StoreError;
+use std::time::Duration;
+use thiserror::Error;
+
+/// A password rule a new password broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRule {
+    /// Fewer code points than the minimum.
+    TooShort {
+        /// The minimum.
+        min: usize,
+    },
+    /// More code points than the maximum.
+    TooLong {
+        /// The maximum.
+        max: usize,
+    },
+}
+
+/// Why the engine refused or failed.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// Input fields are missing or malformed.
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    /// Unknown user or wrong password: never says which.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The named application does not exist.
+    #[error("unknown application")]
+    UnknownApplication,
+    /// The application does not allow sign-in on this host.
+    #[error("sign-in is not allowed on this host")]
+    HostnameNotAllowed,
+    /// The account belongs to an outside identity provider.
+    #[error("the account signs in through an external identity provider")]
+    ExternalAccount,
+    /// An external account from a CLI without (or with a wrong) tooling password.
+    #[error("the account needs a tooling password for CLI sign-in")]
+    ExternalAccountTooling,
+    /// A directory account, and no directory is configured.
+    #[error("no directory is configured for this account")]
+    DirectoryUnavailable,
+    /// The account has not been activated.
+    #[error("the account is not activated")]
+    AccountPendingActivation,
+    /// The account is disabled.
+    #[error("the account is disabled")]
+    AccountDisabled,
+    /// The requested organisation is not an active membership in an active organisation.
+    #[error("not a member of that organisation")]
+    OrganizationNotMember,
+    /// The user has memberships but none is active.
+    #[error("no active organisation")]
+    NoActiveOrganization,
+    /// The user's only organisations or memberships are pending.
+    #[error("the organisation is pending approval")]
+    OrganizationPending,
+    /// The organisation requires its identity provider.
+    #[error("the organisation requires its identity provider")]
+    IdpRequired,
+    /// The provider organisation does not let consumers sign in.
+    #[error("consumer access is disabled")]
+    ConsumerAccessDisabled,
+    /// The application admits only members of its organisation.
+    #[error("the application does not admit this user")]
+    ApplicationForbidden,
+    /// No token, or an unknown, expired or revoked one.
+    #[error("invalid or expired token")]
+    Unauthenticated,
+    /// The token is restricted (password update, pending MFA) and cannot be used here.
+    #[error("the token cannot be used for this")]
+    TokenRestricted,
+    /// The current password given to a password change is wrong.
+    #[error("the current password is incorrect")]
+    CurrentPasswordIncorrect,
+    /// The new password breaks a rule.
+    #[error("the new password is not acceptable")]
+    PasswordRejected(PasswordRule),
+    /// The named record does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is taken.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// An import document is invalid; nothing was written.
+    #[error("invalid import at {path}: {message}")]
+    ImportInvalid {
+        /// JSON path of the first error.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// The hashing pool is saturated; retry after the given time.
+    #[error("busy")]
+    Busy {
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// Something failed inside; the cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::UnknownApplication => "unknown_application",
+            Self::HostnameNotAllowed => "hostname_not_allowed",
+            Self::ExternalAccount => "external_account",
+            Self::ExternalAccountTooling => "external_account_tooling",
+            Self::DirectoryUnavailable => "directory_unavailable",
+            Self::AccountPendingActivation => "account_pending_activation",
+            Self::AccountDisabled => "account_disabled",
+            Self::OrganizationNotMember => "organization_not_member",
+            Self::NoActiveOrganization => "no_active_organization",
+            Self::OrganizationPending => "organization_pending",
+            Self::IdpRequired => "idp_required",
+            Self::ConsumerAccessDisabled => "consumer_access_disabled",
+            Self::ApplicationForbidden => "application_forbidden",
+            Self::Unauthenticated => "invalid_token",
+            Self::TokenRestricted => "token_restricted",
+            Self::CurrentPasswordIncorrect => "current_password_incorrect",
+            Self::PasswordRejected(PasswordRule::TooShort { .. }) => "password_too_short",
+            Self::PasswordRejected(PasswordRule::TooLong { .. }) => "password_too_long",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::ImportInvalid { .. } => "import_invalid",
+            Self::Busy { .. } => "busy",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// A single invalid field.
+    pub fn field(field: &str, reason: &'static str) -> Self {
+        Self::Validation(vec![FieldError::new(field, reason)])
+    }
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::Conflict(what),
+            StoreError::NotFound => Self::NotFound("record"),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Maps a hashing failure; `retry_after` comes from the pool.
+pub(crate) fn hash_error(e: HashError, retry_after: Duration) -> EngineError {
+    match e {
+        HashError::Busy => EngineError::Busy { retry_after },
+        HashError::Stopped | HashError::Malformed => EngineError::Internal(e.to_string()),
+    }
+}
+
+/// Result of an engine call.
+pub type EngineResult<T> = Result<T, EngineError>;

@@ -1,0 +1,195 @@
+//! Password sign-in in the order of DESIGN.md §3. The order is a security property: nothing
+//! about an account is revealed before its password is proven, except the deliberate home-realm
+//! hint of step 5.
+
+use super::application::{AppSelector, SignInLocation};
+use super::organization::Scope;
+use super::session::IssuedSession;
+use super::{Engine, EngineError, EngineResult};
+use crate::crypto::Verification;
+use crate::domain::{
+    Application, LoginId, MfaPolicy, Password, PasswordHash, PasswordState, Realm, SessionKind,
+    User, UserStatus,
+};
+use time::OffsetDateTime;
+
+/// Where a sign-in comes from; external accounts may use a tooling password only from a CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientKind {
+    /// A browser or app.
+    #[default]
+    Web,
+    /// A command-line tool.
+    Tooling,
+}
+
+/// A password sign-in, parsed.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    /// Email or username.
+    pub login: LoginId,
+    /// The password as typed.
+    pub password: Password,
+    /// The application signed in to.
+    pub application: AppSelector,
+    /// Where the sign-in was made, for the application's host list.
+    pub location: Option<SignInLocation>,
+    /// The organisation asked for, if any.
+    pub organization: Option<String>,
+    /// A provider organisation for a consumer sign-in, if any.
+    pub provider: Option<String>,
+    /// Browser or CLI.
+    pub client: ClientKind,
+}
+
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// A full session.
+    Authenticated(IssuedSession),
+    /// The password must be changed first: a restricted `password_update` session.
+    PasswordUpdateRequired(IssuedSession),
+    /// A second factor is due: an `mfa_pending` session.
+    MfaRequired(IssuedSession),
+}
+
+/// Which stored credential the typed password is checked against (step 5).
+enum Credential<'a> {
+    /// The account's own password (`None`: no account or no password; a dummy is checked).
+    Password(Option<&'a PasswordHash>),
+    /// An external account's tooling password, from a CLI.
+    Tooling(&'a PasswordHash),
+}
+
+impl Engine {
+    /// Signs in with a password.
+    pub async fn login(&self, request: LoginRequest) -> EngineResult<LoginOutcome> {
+        let app = self
+            .resolve_application(&request.application, request.location.as_ref())
+            .await?;
+        let user = self.find_user(&request.login).await?;
+        let credential = credential_for(user.as_ref(), request.client)?;
+        let verdict = self
+            .check_credential(&credential, &request.password)
+            .await?;
+        let tooling = matches!(credential, Credential::Tooling(_));
+        let user = match user {
+            Some(user) if verdict.matched => user,
+            Some(_) if tooling => return Err(EngineError::ExternalAccountTooling),
+            _ => return Err(EngineError::InvalidCredentials),
+        };
+        if verdict.needs_upgrade && !tooling {
+            self.upgrade_hash(&user, &request.password).await;
+        }
+        let scope = Scope {
+            organization: request.organization,
+            provider: request.provider,
+        };
+        self.admit(user, &app, &scope).await
+    }
+
+    /// Finds the account an identifier names.
+    pub(crate) async fn find_user(&self, login: &LoginId) -> EngineResult<Option<User>> {
+        Ok(match login {
+            LoginId::Email(email) => self.store.user_by_email(email.as_str()).await?,
+            LoginId::Username(name) => self.store.user_by_username(name.as_str()).await?,
+        })
+    }
+
+    /// Checks the password on the hashing pool. An absent credential is checked against a
+    /// dummy hash, so that it takes as long as a real one.
+    async fn check_credential(
+        &self,
+        credential: &Credential<'_>,
+        password: &Password,
+    ) -> EngineResult<Verification> {
+        let result = match credential {
+            Credential::Password(Some(hash)) | Credential::Tooling(hash) => {
+                self.hasher.verify(password.secret(), &hash.0).await
+            }
+            Credential::Password(None) => {
+                self.hasher
+                    .verify_dummy(password.secret())
+                    .await
+                    .map(|()| Verification {
+                        matched: false,
+                        needs_upgrade: false,
+                    })
+            }
+        };
+        result.map_err(|e| self.hash_error(e))
+    }
+
+    /// Replaces an imported or outdated hash with one at the server's parameters. A failure
+    /// here does not fail the sign-in; the next one tries again.
+    async fn upgrade_hash(&self, user: &User, password: &Password) {
+        let upgraded = match self.hasher.hash(password.secret()).await {
+            Ok(hash) => {
+                let state = user.password_state;
+                self.store
+                    .set_password(&user.id, &hash, state, user.password_expires_at)
+                    .await
+                    .is_ok()
+            }
+            Err(_) => false,
+        };
+        if !upgraded {
+            tracing::warn!(user = %user.id, "password hash upgrade deferred");
+        }
+    }
+
+    /// Step 7 and 8 for a user whose password was just proven: account state, organisation,
+    /// second factor, then the session.
+    pub(crate) async fn admit(
+        &self,
+        user: User,
+        app: &Application,
+        scope: &Scope,
+    ) -> EngineResult<LoginOutcome> {
+        match user.status {
+            UserStatus::Active => {}
+            UserStatus::PendingActivation => return Err(EngineError::AccountPendingActivation),
+            UserStatus::Disabled => return Err(EngineError::AccountDisabled),
+        }
+        let organization = self.choose_organization(&user, app, scope).await?;
+        if password_update_due(&user, self.now()) {
+            let session = self
+                .open_session(&user, app, organization, SessionKind::PasswordUpdate)
+                .await?;
+            return Ok(LoginOutcome::PasswordUpdateRequired(session));
+        }
+        if app.mfa == MfaPolicy::Required || user.mfa {
+            let session = self
+                .open_session(&user, app, organization, SessionKind::MfaPending)
+                .await?;
+            return Ok(LoginOutcome::MfaRequired(session));
+        }
+        let session = self
+            .open_session(&user, app, organization, SessionKind::Auth)
+            .await?;
+        Ok(LoginOutcome::Authenticated(session))
+    }
+}
+
+/// Step 5: the credential to check, or the one deliberate disclosure before the password.
+fn credential_for(user: Option<&User>, client: ClientKind) -> EngineResult<Credential<'_>> {
+    let Some(user) = user else {
+        return Ok(Credential::Password(None));
+    };
+    if user.external_idp.is_some() {
+        return match (client, &user.tooling_password_hash) {
+            (ClientKind::Web, _) => Err(EngineError::ExternalAccount),
+            (ClientKind::Tooling, None) => Err(EngineError::ExternalAccountTooling),
+            (ClientKind::Tooling, Some(hash)) => Ok(Credential::Tooling(hash)),
+        };
+    }
+    match user.realm {
+        Realm::Directory => Err(EngineError::DirectoryUnavailable),
+        Realm::Local => Ok(Credential::Password(user.password_hash.as_ref())),
+    }
+}
+
+/// The password may not open a full session: reset asked for, or expired.
+fn password_update_due(user: &User, now: OffsetDateTime) -> bool {
+    user.password_state != PasswordState::Ok || user.password_expires_at.is_some_and(|at| at <= now)
+}

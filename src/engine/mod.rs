@@ -1,0 +1,92 @@
+//! The engine decides everything: which checks run in which order, what a session is and when it
+//! ends, what a password must be. It takes plain types and returns typed outcomes; it never
+//! imports axum and never writes SQL. Faces translate to and from it.
+
+mod admin;
+mod application;
+mod cache;
+mod error;
+mod import;
+mod login;
+mod organization;
+mod password;
+mod session;
+mod users;
+
+pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
+pub use error::{EngineError, EngineResult, PasswordRule};
+pub use import::{ImportDocument, ImportReport};
+pub use login::{ClientKind, LoginOutcome, LoginRequest};
+pub use session::{IssuedSession, LiveSession, LogoutScope};
+pub use users::{NewUser, UserRef};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::Hasher;
+use crate::store::Store;
+use cache::SessionCache;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// The decision-maker every face and the CLI call. Cheap to share behind an `Arc`.
+pub struct Engine {
+    /// Where records live.
+    store: Arc<dyn Store>,
+    /// The password hashing pool; never run on the async runtime.
+    hasher: Hasher,
+    /// The only source of the current time.
+    clock: Arc<dyn Clock>,
+    /// The loaded configuration.
+    config: Arc<Config>,
+    /// This instance's short-lived copy of recently validated sessions (see `cache.rs`).
+    sessions: SessionCache,
+}
+
+impl Engine {
+    /// Builds an engine over a migrated store and a running hashing pool.
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: Hasher,
+        clock: Arc<dyn Clock>,
+        config: Arc<Config>,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+            config,
+            sessions: SessionCache::new(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The password hashing pool (its counters are useful to tests and metrics).
+    pub fn hasher(&self) -> &Hasher {
+        &self.hasher
+    }
+
+    /// Whether the store answers.
+    pub async fn ready(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
+    /// The store's kind, for the start-up log line.
+    pub fn store_kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    /// The current time, to the second: stored times are whole seconds, so the engine never
+    /// compares a sub-second `now` against a truncated stored value.
+    fn now(&self) -> OffsetDateTime {
+        let now = self.clock.now();
+        now.replace_nanosecond(0).unwrap_or(now)
+    }
+
+    fn hash_error(&self, e: crate::crypto::HashError) -> EngineError {
+        error::hash_error(e, self.hasher.retry_after())
+    }
+}

@@ -1,0 +1,185 @@
+//! Sessions (DESIGN.md §4): opened by a sign-in, validated on every request (sliding idle
+//! timeout under an absolute cap), ended by logout, disable or a password change.
+
+use super::cache::CachedSession;
+use super::{Engine, EngineError, EngineResult};
+use crate::crypto::token;
+use crate::domain::{Application, Assurance, Organization, Session, SessionKind, User, UserStatus};
+use secrecy::SecretString;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Lifetime of a restricted `password_update` session.
+const PASSWORD_UPDATE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// Lifetime of an `mfa_pending` session.
+const MFA_PENDING_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// A session just opened, with the only copy of its token.
+#[derive(Debug)]
+pub struct IssuedSession {
+    /// The bearer token; shown to the client once, stored only as a hash.
+    pub token: SecretString,
+    /// The stored session.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The organisation it acts for.
+    pub organization: Option<Organization>,
+}
+
+impl IssuedSession {
+    /// When it ends if unused.
+    pub fn idle_deadline(&self) -> OffsetDateTime {
+        self.session.idle_deadline(self.session.last_seen_at)
+    }
+}
+
+/// A session that a presented token proved to be alive, just now.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    record: Arc<(Session, User)>,
+    /// When it ends if unused from now on.
+    pub idle_deadline: OffsetDateTime,
+}
+
+impl LiveSession {
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.record.0
+    }
+
+    /// Its user.
+    pub fn user(&self) -> &User {
+        &self.record.1
+    }
+}
+
+/// What a logout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The presented session.
+    This,
+    /// Every session of the user.
+    All,
+}
+
+impl Engine {
+    /// Opens a session of `kind` for `user` in `app`.
+    pub(crate) async fn open_session(
+        &self,
+        user: &User,
+        app: &Application,
+        organization: Option<Organization>,
+        kind: SessionKind,
+    ) -> EngineResult<IssuedSession> {
+        let now = self.now();
+        let (idle, absolute) = match kind {
+            SessionKind::Auth => (
+                app.session_idle.unwrap_or(self.config.session.idle),
+                app.session_absolute.unwrap_or(self.config.session.absolute),
+            ),
+            SessionKind::PasswordUpdate => (PASSWORD_UPDATE_LIFETIME, PASSWORD_UPDATE_LIFETIME),
+            SessionKind::MfaPending => (MFA_PENDING_LIFETIME, MFA_PENDING_LIFETIME),
+        };
+        let token = token::generate();
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            token_hash: token::digest_secret(&token),
+            user_id: user.id.clone(),
+            kind,
+            assurance: Assurance::Aal1,
+            application_id: app.id.clone(),
+            organization_id: organization.as_ref().map(|o| o.id.clone()),
+            created_at: now,
+            last_seen_at: now,
+            idle,
+            expires_at: now + absolute,
+            revoked_at: None,
+        };
+        self.store.insert_session(&session).await?;
+        Ok(IssuedSession {
+            token,
+            session,
+            user: user.clone(),
+            organization,
+        })
+    }
+
+    /// Validates a bearer token of any kind and records the activity. Callers check the kind.
+    ///
+    /// This is the hot path: a SHA-256 and a map lookup; the store is read at most once a
+    /// second per token and written at most once per tenth of the idle window.
+    pub(crate) async fn validate(&self, bearer: &str) -> EngineResult<LiveSession> {
+        let now = self.now();
+        let hash = token::digest(bearer);
+        let entry = match self.sessions.fresh(&hash, now) {
+            Some(entry) => entry,
+            None => self.load_session(&hash, now).await?,
+        };
+        let (session, user) = &*entry.record;
+        let dead = session.revoked_at.is_some() || user.status != UserStatus::Active;
+        if dead || now >= session.idle_deadline(entry.last_seen) {
+            self.sessions.remove(&hash);
+            return Err(EngineError::Unauthenticated);
+        }
+        let persist = now - entry.persisted >= session.idle / 10;
+        if persist {
+            self.store.touch_session(&session.id, now).await?;
+        }
+        self.sessions.touch(&hash, now, persist);
+        Ok(LiveSession {
+            idle_deadline: session.idle_deadline(now),
+            record: Arc::clone(&entry.record),
+        })
+    }
+
+    async fn load_session(&self, hash: &str, now: OffsetDateTime) -> EngineResult<CachedSession> {
+        let session = self
+            .store
+            .session_by_token_hash(hash)
+            .await?
+            .ok_or(EngineError::Unauthenticated)?;
+        let user = self
+            .store
+            .user_by_id(&session.user_id)
+            .await?
+            .ok_or(EngineError::Unauthenticated)?;
+        let entry = CachedSession::new(session, user, now, self.sessions.seen(hash));
+        self.sessions.put(hash.to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// A full (`auth`) session for the token: the only kind ordinary endpoints accept.
+    pub async fn session(&self, bearer: &str) -> EngineResult<LiveSession> {
+        let live = self.validate(bearer).await?;
+        match live.session().kind {
+            SessionKind::Auth => Ok(live),
+            SessionKind::MfaPending | SessionKind::PasswordUpdate => {
+                Err(EngineError::TokenRestricted)
+            }
+        }
+    }
+
+    /// Ends the presented session, or every session of its user.
+    pub async fn logout(&self, bearer: &str, scope: LogoutScope) -> EngineResult<()> {
+        let live = self.validate(bearer).await?;
+        match scope {
+            LogoutScope::This => {
+                self.store
+                    .revoke_session(&live.session().id, self.now())
+                    .await?;
+                self.sessions.remove(&live.session().token_hash);
+            }
+            LogoutScope::All => self.end_user_sessions(&live.user().id).await?,
+        }
+        Ok(())
+    }
+
+    /// Ends every session of a user, on this instance at once and on others within a second.
+    pub(crate) async fn end_user_sessions(&self, user_id: &str) -> EngineResult<()> {
+        self.store.revoke_user_sessions(user_id, self.now()).await?;
+        self.sessions.remove_user(user_id);
+        Ok(())
+    }
+}

@@ -1,0 +1,17 @@
+//! Doorward: a self-hosted authentication server. One engine decides; each face translates.
+//!
+//! - [`engine`] owns every rule (login order, sessions, passwords, import);
+//! - [`api`] is the native JSON face;
+//! - [`store`] keeps records in SQLite or PostgreSQL;
+//! - [`crypto`] hashes passwords on a bounded pool and makes tokens;
+//! - [`clock`] is the one source of time.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod engine;
+pub mod server;
+pub mod store;

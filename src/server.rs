@@ -1,0 +1,79 @@
+//! Wiring: build the engine from a configuration, and serve the router on a bound listener
+//! until a shutdown future resolves (tests bind `127.0.0.1:0`; `main` passes SIGTERM/SIGINT).
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::Hasher;
+use crate::engine::Engine;
+use crate::store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The store could not be opened or migrated.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] store::StoreError),
+    /// The hashing pool could not start.
+    #[error("cannot start the password hashing pool: {0}")]
+    Hasher(String),
+}
+
+/// Opens and migrates the store, starts the hashing pool and builds the engine.
+pub async fn build_engine(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Engine>, StartError> {
+    let store = store::connect(config.database_url.expose()).await?;
+    let hasher = Hasher::start(&config.hashing)
+        .await
+        .map_err(StartError::Hasher)?;
+    Ok(Arc::new(Engine::new(
+        store,
+        hasher,
+        clock,
+        Arc::new(config),
+    )))
+}
+
+/// Serves every face on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = crate::api::router(engine);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,154 @@
+//! Persistence: one [`Store`] trait, implemented for SQLite (the embedded default) and
+//! PostgreSQL (several instances on one database). Nothing above this module knows which runs.
+//! The database enforces uniqueness; violations come back as [`StoreError::Conflict`].
+
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use crate::domain::{
+    Application, Factor, Membership, Organization, PasswordState, Session, User, UserStatus,
+};
+use async_trait::async_trait;
+use std::sync::Arc;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Why a store operation failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the text names what was taken.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back.
+    #[error("corrupt stored value in {0}")]
+    Corrupt(&'static str),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => {
+                Self::Conflict(db.constraint().unwrap_or("a unique field").to_owned())
+            }
+            _ => Self::Database(e),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user's membership with its organisation.
+pub type MembershipWithOrg = (Membership, Organization);
+
+/// Everything one import writes, in one transaction.
+#[derive(Debug, Default, Clone)]
+pub struct ImportBatch {
+    /// When the import runs; the creation time of new records.
+    pub at: Option<OffsetDateTime>,
+    /// Organisations to create or replace.
+    pub organizations: Vec<Organization>,
+    /// Applications to create or replace, each with the SHA-256 of its API keys.
+    pub applications: Vec<(Application, Vec<String>)>,
+    /// Users to create or replace, with their full sets of memberships and factors.
+    pub users: Vec<(User, Vec<Membership>, Vec<Factor>)>,
+}
+
+/// The persistence the engine needs.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Brings the schema up to date.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// `"sqlite"` or `"postgres"`, for the start-up log line.
+    fn kind(&self) -> &'static str;
+
+    /// A user by id.
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    /// A user by normalised email.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// A user by username, ignoring case.
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    /// Every user, ordered by email.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Creates a user.
+    async fn insert_user(&self, user: &User, at: OffsetDateTime) -> StoreResult<()>;
+    /// Changes a user's status.
+    async fn set_user_status(&self, id: &str, status: UserStatus) -> StoreResult<()>;
+    /// Replaces a user's password hash and password state.
+    async fn set_password(
+        &self,
+        id: &str,
+        hash: &str,
+        state: PasswordState,
+        expires_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()>;
+
+    /// An organisation by id.
+    async fn organization_by_id(&self, id: &str) -> StoreResult<Option<Organization>>;
+    /// An organisation by exact name (import matches id-less entries by name).
+    async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>>;
+    /// A user's memberships with their organisations, ordered by organisation id.
+    async fn memberships_of(&self, user_id: &str) -> StoreResult<Vec<MembershipWithOrg>>;
+    /// A user's factors, ordered by id.
+    async fn factors_of(&self, user_id: &str) -> StoreResult<Vec<Factor>>;
+
+    /// An application by id.
+    async fn application_by_id(&self, id: &str) -> StoreResult<Option<Application>>;
+    /// An application by exact name.
+    async fn application_by_name(&self, name: &str) -> StoreResult<Option<Application>>;
+    /// The application an API key (by SHA-256) belongs to.
+    async fn application_by_api_key(&self, key_hash: &str) -> StoreResult<Option<Application>>;
+    /// The SHA-256 of an application's API keys, sorted.
+    async fn api_key_hashes_of(&self, application_id: &str) -> StoreResult<Vec<String>>;
+
+    /// Writes an import batch atomically: all of it or none.
+    async fn apply_import(&self, batch: &ImportBatch) -> StoreResult<()>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    /// A session by the SHA-256 of its token, revoked or not.
+    async fn session_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+    /// Records activity; never moves `last_seen_at` backwards.
+    async fn touch_session(&self, id: &str, last_seen: OffsetDateTime) -> StoreResult<()>;
+    /// Ends one session; `false` if it was already ended.
+    async fn revoke_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<bool>;
+    /// Ends every live session of a user; returns how many.
+    async fn revoke_user_sessions(&self, user_id: &str, at: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Stores an admin token (by SHA-256).
+    async fn insert_admin_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Whether an admin token (by SHA-256) exists.
+    async fn admin_token_exists(&self, token_hash: &str) -> StoreResult<bool>;
+}
+
+/// Connects to the store a URL names (`sqlite://…` or `postgres://…`) and migrates it.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url).await?)
+    } else {
+        Arc::new(PostgresStore::connect(url).await?)
+    };
+    store.migrate().await?;
+    Ok(store)
+}

@@ -1,0 +1,237 @@
+//! Row shapes as both databases return them (text, integers, booleans), and their conversion
+//! to and from domain records. Times are stored as Unix seconds, durations as seconds.
+
+use super::{StoreError, StoreResult};
+use crate::domain::{
+    Application, Assurance, Factor, FactorKind, FactorStatus, Membership, MembershipStatus,
+    MfaPolicy, OrgKind, OrgStatus, Organization, PasswordHash, PasswordState, Realm, Role, Session,
+    SessionKind, User, UserStatus,
+};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Unix seconds of a time.
+pub fn ts(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn time_of(secs: i64, what: &'static str) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| StoreError::Corrupt(what))
+}
+
+fn opt_time(secs: Option<i64>, what: &'static str) -> StoreResult<Option<OffsetDateTime>> {
+    secs.map(|s| time_of(s, what)).transpose()
+}
+
+/// Seconds of a duration, saturating.
+pub fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn duration_of(secs: i64, what: &'static str) -> StoreResult<Duration> {
+    u64::try_from(secs)
+        .map(Duration::from_secs)
+        .map_err(|_| StoreError::Corrupt(what))
+}
+
+fn parsed<T>(value: Option<T>, what: &'static str) -> StoreResult<T> {
+    value.ok_or(StoreError::Corrupt(what))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    id: String,
+    email: String,
+    username: Option<String>,
+    name: String,
+    status: String,
+    password_hash: Option<String>,
+    password_state: String,
+    password_expires_at: Option<i64>,
+    external_idp: Option<String>,
+    tooling_password_hash: Option<String>,
+    realm: String,
+    phone: Option<String>,
+    mfa: bool,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> StoreResult<Self> {
+        Ok(User {
+            id: r.id,
+            email: r.email,
+            username: r.username,
+            name: r.name,
+            status: parsed(UserStatus::parse(&r.status), "users.status")?,
+            password_hash: r.password_hash.map(PasswordHash),
+            password_state: parsed(
+                PasswordState::parse(&r.password_state),
+                "users.password_state",
+            )?,
+            password_expires_at: opt_time(r.password_expires_at, "users.password_expires_at")?,
+            external_idp: r.external_idp,
+            tooling_password_hash: r.tooling_password_hash.map(PasswordHash),
+            realm: parsed(Realm::parse(&r.realm), "users.realm")?,
+            phone: r.phone,
+            mfa: r.mfa,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct OrganizationRow {
+    id: String,
+    name: String,
+    kind: String,
+    status: String,
+    consumer_access: bool,
+    idp_required: bool,
+}
+
+impl TryFrom<OrganizationRow> for Organization {
+    type Error = StoreError;
+    fn try_from(r: OrganizationRow) -> StoreResult<Self> {
+        Ok(Organization {
+            id: r.id,
+            name: r.name,
+            kind: parsed(OrgKind::parse(&r.kind), "organizations.kind")?,
+            status: parsed(OrgStatus::parse(&r.status), "organizations.status")?,
+            consumer_access: r.consumer_access,
+            idp_required: r.idp_required,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct MembershipRow {
+    role: String,
+    #[sqlx(rename = "membership_status")]
+    membership_status: String,
+    #[sqlx(flatten)]
+    organization: OrganizationRow,
+}
+
+impl TryFrom<MembershipRow> for (Membership, Organization) {
+    type Error = StoreError;
+    fn try_from(r: MembershipRow) -> StoreResult<Self> {
+        let organization = Organization::try_from(r.organization)?;
+        let membership = Membership {
+            organization_id: organization.id.clone(),
+            role: parsed(Role::parse(&r.role), "memberships.role")?,
+            status: parsed(
+                MembershipStatus::parse(&r.membership_status),
+                "memberships.status",
+            )?,
+        };
+        Ok((membership, organization))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FactorRow {
+    id: String,
+    kind: String,
+    phone: Option<String>,
+    email: Option<String>,
+    secret: Option<String>,
+    status: String,
+}
+
+impl TryFrom<FactorRow> for Factor {
+    type Error = StoreError;
+    fn try_from(r: FactorRow) -> StoreResult<Self> {
+        Ok(Factor {
+            id: r.id,
+            kind: parsed(FactorKind::parse(&r.kind), "factors.kind")?,
+            phone: r.phone,
+            email: r.email,
+            secret: r.secret,
+            status: parsed(FactorStatus::parse(&r.status), "factors.status")?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApplicationRow {
+    id: String,
+    name: String,
+    hostnames: String,
+    organization_id: Option<String>,
+    mfa: String,
+    session_idle_secs: Option<i64>,
+    session_absolute_secs: Option<i64>,
+}
+
+impl TryFrom<ApplicationRow> for Application {
+    type Error = StoreError;
+    fn try_from(r: ApplicationRow) -> StoreResult<Self> {
+        Ok(Application {
+            id: r.id,
+            name: r.name,
+            hostnames: serde_json::from_str(&r.hostnames)
+                .map_err(|_| StoreError::Corrupt("applications.hostnames"))?,
+            organization: r.organization_id,
+            mfa: parsed(MfaPolicy::parse(&r.mfa), "applications.mfa")?,
+            session_idle: r
+                .session_idle_secs
+                .map(|s| duration_of(s, "applications.session_idle_secs"))
+                .transpose()?,
+            session_absolute: r
+                .session_absolute_secs
+                .map(|s| duration_of(s, "applications.session_absolute_secs"))
+                .transpose()?,
+        })
+    }
+}
+
+/// The JSON text hostnames are stored as.
+pub fn hostnames_json(app: &Application) -> String {
+    serde_json::Value::from(app.hostnames.clone()).to_string()
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    id: String,
+    token_hash: String,
+    user_id: String,
+    kind: String,
+    assurance: String,
+    application_id: String,
+    organization_id: Option<String>,
+    created_at: i64,
+    last_seen_at: i64,
+    idle_secs: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+    fn try_from(r: SessionRow) -> StoreResult<Self> {
+        Ok(Session {
+            id: r.id,
+            token_hash: r.token_hash,
+            user_id: r.user_id,
+            kind: parsed(SessionKind::parse(&r.kind), "sessions.kind")?,
+            assurance: parsed(Assurance::parse(&r.assurance), "sessions.assurance")?,
+            application_id: r.application_id,
+            organization_id: r.organization_id,
+            created_at: time_of(r.created_at, "sessions.created_at")?,
+            last_seen_at: time_of(r.last_seen_at, "sessions.last_seen_at")?,
+            idle: duration_of(r.idle_secs, "sessions.idle_secs")?,
+            expires_at: time_of(r.expires_at, "sessions.expires_at")?,
+            revoked_at: opt_time(r.revoked_at, "sessions.revoked_at")?,
+        })
+    }
+}
+
+/// Converts every row, stopping at the first bad one.
+pub fn all<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(T::try_from).collect()
+}
+
+/// Converts an optional row.
+pub fn one<R, T: TryFrom<R, Error = StoreError>>(row: Option<R>) -> StoreResult<Option<T>> {
+    row.map(T::try_from).transpose()
+}

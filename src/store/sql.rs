@@ -1,0 +1,491 @@
+//! The SQL both backends share. SQLite (3.35+) and PostgreSQL agree on every statement Doorward
+//! needs (`$n` parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`, expression indexes), so the
+//! statements are written once and [`impl_sql_store!`] implements [`Store`](super::Store) for
+//! each backend's pool. Each backend keeps its own migrations and connection settings.
+
+macro_rules! user_columns {
+    () => {
+        "id, email, username, name, status, password_hash, password_state, password_expires_at, \
+         external_idp, tooling_password_hash, realm, phone, mfa"
+    };
+}
+
+macro_rules! insert_user {
+    () => {
+        concat!(
+            "INSERT INTO users (",
+            user_columns!(),
+            ", created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        )
+    };
+}
+
+macro_rules! organization_columns {
+    () => {
+        "id, name, kind, status, consumer_access, idp_required"
+    };
+}
+
+macro_rules! application_columns {
+    () => {
+        "id, name, hostnames, organization_id, mfa, session_idle_secs, session_absolute_secs"
+    };
+}
+
+macro_rules! session_columns {
+    () => {
+        "id, token_hash, user_id, kind, assurance, application_id, organization_id, created_at, \
+         last_seen_at, idle_secs, expires_at, revoked_at"
+    };
+}
+
+pub(super) const USER_BY_ID: &str =
+    concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+pub(super) const USER_BY_EMAIL: &str =
+    concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1");
+pub(super) const USER_BY_USERNAME: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE lower(username) = lower($1)"
+);
+pub(super) const LIST_USERS: &str =
+    concat!("SELECT ", user_columns!(), " FROM users ORDER BY email");
+pub(super) const INSERT_USER: &str = insert_user!();
+pub(super) const UPSERT_USER: &str = concat!(
+    insert_user!(),
+    " ON CONFLICT (id) DO UPDATE SET email = excluded.email, username = excluded.username, \
+     name = excluded.name, status = excluded.status, password_hash = excluded.password_hash, \
+     password_state = excluded.password_state, password_expires_at = excluded.password_expires_at, \
+     external_idp = excluded.external_idp, tooling_password_hash = excluded.tooling_password_hash, \
+     realm = excluded.realm, phone = excluded.phone, mfa = excluded.mfa"
+);
+pub(super) const SET_USER_STATUS: &str = "UPDATE users SET status = $2 WHERE id = $1";
+pub(super) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, password_state = $3, \
+     password_expires_at = $4 WHERE id = $1";
+
+pub(super) const ORGANIZATION_BY_ID: &str = concat!(
+    "SELECT ",
+    organization_columns!(),
+    " FROM organizations WHERE id = $1"
+);
+pub(super) const ORGANIZATION_BY_NAME: &str = concat!(
+    "SELECT ",
+    organization_columns!(),
+    " FROM organizations WHERE name = $1 ORDER BY id LIMIT 1"
+);
+pub(super) const UPSERT_ORGANIZATION: &str = concat!(
+    "INSERT INTO organizations (",
+    organization_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+     kind = excluded.kind, status = excluded.status, consumer_access = excluded.consumer_access, \
+     idp_required = excluded.idp_required"
+);
+pub(super) const MEMBERSHIPS_OF: &str = "SELECT m.role, m.status AS membership_status, o.id, o.name, \
+     o.kind, o.status, o.consumer_access, o.idp_required FROM memberships m \
+     JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 ORDER BY o.id";
+pub(super) const DELETE_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE user_id = $1";
+pub(super) const INSERT_MEMBERSHIP: &str =
+    "INSERT INTO memberships (user_id, organization_id, role, status) VALUES ($1, $2, $3, $4)";
+
+pub(super) const FACTORS_OF: &str =
+    "SELECT id, kind, phone, email, secret, status FROM factors WHERE user_id = $1 ORDER BY id";
+pub(super) const DELETE_FACTORS: &str = "DELETE FROM factors WHERE user_id = $1";
+pub(super) const INSERT_FACTOR: &str = "INSERT INTO factors (id, user_id, kind, phone, email, secret, \
+     status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub(super) const APPLICATION_BY_ID: &str = concat!(
+    "SELECT ",
+    application_columns!(),
+    " FROM applications WHERE id = $1"
+);
+pub(super) const APPLICATION_BY_NAME: &str = concat!(
+    "SELECT ",
+    application_columns!(),
+    " FROM applications WHERE name = $1 ORDER BY id LIMIT 1"
+);
+pub(super) const APPLICATION_BY_API_KEY: &str = "SELECT a.id, a.name, a.hostnames, a.organization_id, \
+     a.mfa, a.session_idle_secs, a.session_absolute_secs FROM applications a \
+     JOIN application_api_keys k ON k.application_id = a.id WHERE k.key_hash = $1";
+pub(super) const API_KEY_HASHES_OF: &str =
+    "SELECT key_hash FROM application_api_keys WHERE application_id = $1 ORDER BY key_hash";
+pub(super) const UPSERT_APPLICATION: &str = concat!(
+    "INSERT INTO applications (",
+    application_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+     hostnames = excluded.hostnames, organization_id = excluded.organization_id, mfa = excluded.mfa, \
+     session_idle_secs = excluded.session_idle_secs, \
+     session_absolute_secs = excluded.session_absolute_secs"
+);
+pub(super) const DELETE_API_KEYS: &str =
+    "DELETE FROM application_api_keys WHERE application_id = $1";
+pub(super) const INSERT_API_KEY: &str =
+    "INSERT INTO application_api_keys (key_hash, application_id) VALUES ($1, $2)";
+
+pub(super) const INSERT_SESSION: &str = concat!(
+    "INSERT INTO sessions (",
+    session_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
+pub(super) const SESSION_BY_TOKEN_HASH: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE token_hash = $1"
+);
+pub(super) const TOUCH_SESSION: &str =
+    "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
+pub(super) const REVOKE_SESSION: &str =
+    "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+pub(super) const REVOKE_USER_SESSIONS: &str =
+    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+
+pub(super) const INSERT_ADMIN_TOKEN: &str =
+    "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)";
+pub(super) const ADMIN_TOKEN_EXISTS: &str =
+    "SELECT token_hash FROM admin_tokens WHERE token_hash = $1";
+
+/// Implements [`Store`](crate::store::Store) for a type with a `pool: sqlx::Pool<$db>` field and
+/// a `MIGRATOR` static in scope.
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty, $kind:literal) => {
+        type Args<'q> = <$db as sqlx::Database>::Arguments<'q>;
+        type Query<'q> = sqlx::query::Query<'q, $db, Args<'q>>;
+
+        fn bind_user<'q>(query: Query<'q>, user: &'q User, created_at: i64) -> Query<'q> {
+            query
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(user.username.as_deref())
+                .bind(&user.name)
+                .bind(user.status.as_str())
+                .bind(user.password_hash.as_ref().map(|h| h.0.as_str()))
+                .bind(user.password_state.as_str())
+                .bind(user.password_expires_at.map(ts))
+                .bind(&user.external_idp)
+                .bind(user.tooling_password_hash.as_ref().map(|h| h.0.as_str()))
+                .bind(user.realm.as_str())
+                .bind(&user.phone)
+                .bind(user.mfa)
+                .bind(created_at)
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            async fn migrate(&self) -> StoreResult<()> {
+                MIGRATOR
+                    .run(&self.pool)
+                    .await
+                    .map_err(StoreError::Migration)
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(sql::USER_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(sql::USER_BY_EMAIL)
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(sql::USER_BY_USERNAME)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn list_users(&self) -> StoreResult<Vec<User>> {
+                let found: Vec<UserRow> = sqlx::query_as(sql::LIST_USERS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn insert_user(&self, user: &User, at: OffsetDateTime) -> StoreResult<()> {
+                bind_user(sqlx::query(sql::INSERT_USER), user, ts(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_user_status(&self, id: &str, status: UserStatus) -> StoreResult<()> {
+                let done = sqlx::query(sql::SET_USER_STATUS)
+                    .bind(id)
+                    .bind(status.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            async fn set_password(
+                &self,
+                id: &str,
+                hash: &str,
+                state: PasswordState,
+                expires_at: Option<OffsetDateTime>,
+            ) -> StoreResult<()> {
+                let done = sqlx::query(sql::SET_PASSWORD)
+                    .bind(id)
+                    .bind(hash)
+                    .bind(state.as_str())
+                    .bind(expires_at.map(ts))
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            async fn organization_by_id(&self, id: &str) -> StoreResult<Option<Organization>> {
+                let row: Option<OrganizationRow> = sqlx::query_as(sql::ORGANIZATION_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>> {
+                let row: Option<OrganizationRow> = sqlx::query_as(sql::ORGANIZATION_BY_NAME)
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn memberships_of(&self, user_id: &str) -> StoreResult<Vec<MembershipWithOrg>> {
+                let found: Vec<MembershipRow> = sqlx::query_as(sql::MEMBERSHIPS_OF)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn factors_of(&self, user_id: &str) -> StoreResult<Vec<Factor>> {
+                let found: Vec<FactorRow> = sqlx::query_as(sql::FACTORS_OF)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn application_by_id(&self, id: &str) -> StoreResult<Option<Application>> {
+                let row: Option<ApplicationRow> = sqlx::query_as(sql::APPLICATION_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn application_by_name(&self, name: &str) -> StoreResult<Option<Application>> {
+                let row: Option<ApplicationRow> = sqlx::query_as(sql::APPLICATION_BY_NAME)
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn application_by_api_key(
+                &self,
+                key_hash: &str,
+            ) -> StoreResult<Option<Application>> {
+                let row: Option<ApplicationRow> = sqlx::query_as(sql::APPLICATION_BY_API_KEY)
+                    .bind(key_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn api_key_hashes_of(&self, application_id: &str) -> StoreResult<Vec<String>> {
+                let found: Vec<(String,)> = sqlx::query_as(sql::API_KEY_HASHES_OF)
+                    .bind(application_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(found.into_iter().map(|(h,)| h).collect())
+            }
+
+            async fn apply_import(&self, batch: &ImportBatch) -> StoreResult<()> {
+                let created_at = batch.at.map_or(0, ts);
+                let mut tx = self.pool.begin().await?;
+                for org in &batch.organizations {
+                    sqlx::query(sql::UPSERT_ORGANIZATION)
+                        .bind(&org.id)
+                        .bind(&org.name)
+                        .bind(org.kind.as_str())
+                        .bind(org.status.as_str())
+                        .bind(org.consumer_access)
+                        .bind(org.idp_required)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (app, keys) in &batch.applications {
+                    sqlx::query(sql::UPSERT_APPLICATION)
+                        .bind(&app.id)
+                        .bind(&app.name)
+                        .bind(rows::hostnames_json(app))
+                        .bind(&app.organization)
+                        .bind(app.mfa.as_str())
+                        .bind(app.session_idle.map(rows::secs))
+                        .bind(app.session_absolute.map(rows::secs))
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(sql::DELETE_API_KEYS)
+                        .bind(&app.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    for key in keys {
+                        sqlx::query(sql::INSERT_API_KEY)
+                            .bind(key)
+                            .bind(&app.id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                for (user, memberships, factors) in &batch.users {
+                    bind_user(sqlx::query(sql::UPSERT_USER), user, created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(sql::DELETE_MEMBERSHIPS)
+                        .bind(&user.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    for m in memberships {
+                        sqlx::query(sql::INSERT_MEMBERSHIP)
+                            .bind(&user.id)
+                            .bind(&m.organization_id)
+                            .bind(m.role.as_str())
+                            .bind(m.status.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query(sql::DELETE_FACTORS)
+                        .bind(&user.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    for f in factors {
+                        sqlx::query(sql::INSERT_FACTOR)
+                            .bind(&f.id)
+                            .bind(&user.id)
+                            .bind(f.kind.as_str())
+                            .bind(&f.phone)
+                            .bind(&f.email)
+                            .bind(&f.secret)
+                            .bind(f.status.as_str())
+                            .bind(created_at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_session(&self, s: &Session) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_SESSION)
+                    .bind(&s.id)
+                    .bind(&s.token_hash)
+                    .bind(&s.user_id)
+                    .bind(s.kind.as_str())
+                    .bind(s.assurance.as_str())
+                    .bind(&s.application_id)
+                    .bind(&s.organization_id)
+                    .bind(ts(s.created_at))
+                    .bind(ts(s.last_seen_at))
+                    .bind(rows::secs(s.idle))
+                    .bind(ts(s.expires_at))
+                    .bind(s.revoked_at.map(ts))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session_by_token_hash(
+                &self,
+                token_hash: &str,
+            ) -> StoreResult<Option<Session>> {
+                let row: Option<SessionRow> = sqlx::query_as(sql::SESSION_BY_TOKEN_HASH)
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn touch_session(&self, id: &str, last_seen: OffsetDateTime) -> StoreResult<()> {
+                sqlx::query(sql::TOUCH_SESSION)
+                    .bind(id)
+                    .bind(ts(last_seen))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn revoke_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<bool> {
+                let done = sqlx::query(sql::REVOKE_SESSION)
+                    .bind(id)
+                    .bind(ts(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_user_sessions(
+                &self,
+                user_id: &str,
+                at: OffsetDateTime,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(sql::REVOKE_USER_SESSIONS)
+                    .bind(user_id)
+                    .bind(ts(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn insert_admin_token(
+                &self,
+                token_hash: &str,
+                name: &str,
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_ADMIN_TOKEN)
+                    .bind(token_hash)
+                    .bind(name)
+                    .bind(ts(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn admin_token_exists(&self, token_hash: &str) -> StoreResult<bool> {
+                let row: Option<(String,)> = sqlx::query_as(sql::ADMIN_TOKEN_EXISTS)
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+        }
+    };
+}
+
+pub(super) use impl_sql_store;

@@ -1,0 +1,43 @@
+//! The embedded SQLite store: one file, zero set-up, WAL journal for concurrent readers.
+
+use super::rows::{
+    self, ApplicationRow, FactorRow, MembershipRow, OrganizationRow, SessionRow, UserRow, ts,
+};
+use super::sql::{self, impl_sql_store};
+use super::{ImportBatch, MembershipWithOrg, Store, StoreError, StoreResult};
+use crate::domain::{Application, Factor, Organization, PasswordState, Session, User, UserStatus};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// A SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Connections to the file; writers queue on SQLite's lock with a busy timeout.
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the file a `sqlite://PATH` URL names.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+impl_sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
