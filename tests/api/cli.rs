@@ -1,0 +1,172 @@
+//! The `doorward` binary: configuration errors stop start-up; `migrate`, `import`, `admin token
+//! create` and `user …` act on the same store as the HTTP API.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, code_of};
+use std::process::Stdio;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+both_backends!(cli_commands_act_on_the_shared_store);
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+async fn doorward(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doorward"));
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("run doorward");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("doorward finished")
+        .unwrap();
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn bad_configuration_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("d.db").display());
+
+    let run = doorward(
+        &["serve"],
+        &[
+            ("DOORWARD_DATABASE_URL", &db),
+            ("DOORWARD_SESION__IDLE", "5m"),
+        ],
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("sesion"), "{}", run.stderr);
+
+    let file = dir.path().join("doorward.toml");
+    std::fs::write(&file, "[session]\nidel = \"5m\"\n").unwrap();
+    let config = file.to_str().unwrap();
+    let run = doorward(
+        &["serve", "--config", config],
+        &[("DOORWARD_DATABASE_URL", &db)],
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("session.idel"), "{}", run.stderr);
+
+    let run = doorward(
+        &["serve"],
+        &[
+            ("DOORWARD_DATABASE_URL", &db),
+            ("DOORWARD_SESSION__IDLE", "soon"),
+        ],
+        None,
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("session.idle"), "{}", run.stderr);
+}
+
+async fn cli_commands_act_on_the_shared_store(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let env = [("DOORWARD_DATABASE_URL", app.database_url())];
+
+    let migrate = doorward(&["migrate"], &env, None).await;
+    assert!(migrate.ok, "{}", migrate.stderr);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.json");
+    std::fs::write(
+        &file,
+        r#"{"users": [{"email": "bo@example.test", "password": "imported passphrase"}]}"#,
+    )
+    .unwrap();
+    let import = doorward(&["import", file.to_str().unwrap()], &env, None).await;
+    assert!(import.ok, "{}", import.stderr);
+    assert!(import.stdout.contains("\"created\":1"), "{}", import.stdout);
+    assert_eq!(
+        app.login("bo@example.test", "imported passphrase")
+            .await
+            .status(),
+        200
+    );
+
+    let create = doorward(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ann@example.test",
+            "--password-stdin",
+        ],
+        &env,
+        Some("first passphrase\n"),
+    )
+    .await;
+    assert!(create.ok, "{}", create.stderr);
+    assert!(!create.stdout.contains("first passphrase"));
+    assert_eq!(
+        app.login("ann@example.test", "first passphrase")
+            .await
+            .status(),
+        200
+    );
+
+    let list = doorward(&["user", "list"], &env, None).await;
+    assert!(
+        list.stdout.contains("ann@example.test\tactive"),
+        "{}",
+        list.stdout
+    );
+
+    assert!(
+        doorward(&["user", "disable", "ann@example.test"], &env, None)
+            .await
+            .ok
+    );
+    assert_eq!(
+        code_of(app.login("ann@example.test", "first passphrase").await).await,
+        "account_disabled"
+    );
+    assert!(
+        doorward(&["user", "enable", "ann@example.test"], &env, None)
+            .await
+            .ok
+    );
+    let set = doorward(
+        &["user", "set-password", "ann@example.test"],
+        &env,
+        Some("second passphrase\n"),
+    )
+    .await;
+    assert!(set.ok, "{}", set.stderr);
+    assert_eq!(
+        app.login("ann@example.test", "second passphrase")
+            .await
+            .status(),
+        200
+    );
+
+    let token = doorward(&["admin", "token", "create"], &env, None).await;
+    assert!(token.ok, "{}", token.stderr);
+    let admin = token.stdout.trim();
+    assert_eq!(app.get_auth("/v1/admin/users", admin).await.status(), 200);
+}

@@ -1,0 +1,186 @@
+//! Import: the documented format, idempotence, refusal of a bad file as a whole, and hashes
+//! of other schemes that sign in and are upgraded.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+use doorward::engine::UserRef;
+use password_hash::{PasswordHasher, SaltString};
+use serde_json::{Value, json};
+
+both_backends!(
+    documented_example_imports_and_signs_in,
+    importing_twice_changes_nothing,
+    bad_file_is_refused_whole_with_its_path,
+    imported_foreign_hashes_sign_in_and_are_upgraded,
+    import_over_http_needs_an_admin_token,
+);
+
+fn example() -> Value {
+    json!({
+      "applications": [{"id": "be517433-c4b8-4788-9258-1ba220432134", "name": "Demo",
+        "hostnames": ["demo.example.test", "demo.example.test/sub"], "api_keys": ["k-123"],
+        "organization": "100", "mfa": "off", "session": {"idle": "5m", "absolute": "10h"}}],
+      "organizations": [{"id": "100", "name": "Acme", "kind": "corporate", "status": "active",
+        "consumer_access": true, "idp_required": false}],
+      "users": [{"id": "1001", "email": "ann@example.test", "username": "ann", "name": "Ann Example",
+        "password": "correct horse battery", "status": "active", "password_state": "ok",
+        "password_expires_at": null, "external_idp": null, "tooling_password": null,
+        "realm": "local", "phone": "+15550100", "mfa": false,
+        "factors": [{"type": "sms", "phone": "+15550100", "status": "active"},
+                    {"type": "totp", "secret": "JBSWY3DPEHPK3PXP", "status": "active"}],
+        "memberships": [{"organization": "100", "role": "owner", "status": "active"}]},
+        {"email": "bo@example.test", "password": "another passphrase"}]
+    })
+}
+
+async fn documented_example_imports_and_signs_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let report = app.import(example()).await;
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (4, 0, 0)
+    );
+
+    let response = app.login("ann", "correct horse battery").await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["id"], "1001");
+    assert_eq!(body["organization"]["id"], "100");
+    let bo = app
+        .instance
+        .engine
+        .user(&UserRef::parse("bo@example.test").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(bo.id.len(), 15, "a generated numeric id");
+}
+
+async fn importing_twice_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.import(example()).await;
+    let engine = &app.instance.engine;
+    let before = engine.list_users().await.unwrap();
+
+    let report = app.import(example()).await;
+
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 0, 4)
+    );
+    assert_eq!(
+        engine.list_users().await.unwrap(),
+        before,
+        "ids and password hashes kept"
+    );
+}
+
+async fn bad_file_is_refused_whole_with_its_path(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut doc = example();
+    doc["users"][1]["email"] = json!("not-an-email");
+    let error = app
+        .instance
+        .engine
+        .import_json(doc.to_string().as_bytes())
+        .await
+        .unwrap_err();
+    match error {
+        doorward::engine::EngineError::ImportInvalid { path, .. } => {
+            assert_eq!(path, "$.users[1].email")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        app.instance.engine.list_users().await.unwrap().is_empty(),
+        "nothing written"
+    );
+    assert_eq!(
+        app.login("ann", "correct horse battery").await.status(),
+        401
+    );
+
+    let mut doc = example();
+    doc["users"][0]["memberships"][0]["organization"] = json!("999");
+    let error = app
+        .instance
+        .engine
+        .import_json(doc.to_string().as_bytes())
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{error:?}").contains("$.users[0].memberships[0].organization"),
+        "{error:?}"
+    );
+}
+
+async fn imported_foreign_hashes_sign_in_and_are_upgraded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let pbkdf = pbkdf2::Pbkdf2
+        .hash_password_customized(
+            b"pbkdf2 password",
+            Some(pbkdf2::Algorithm::Pbkdf2Sha512.ident()),
+            None,
+            pbkdf2::Params {
+                rounds: 10_000,
+                output_length: 64,
+            },
+            &salt,
+        )
+        .unwrap()
+        .to_string();
+    let scrypt = scrypt::Scrypt
+        .hash_password(b"scrypt password", &salt)
+        .unwrap()
+        .to_string();
+    app.import(json!({"users": [
+        {"email": "b@example.test", "password_hash": bcrypt::hash("bcrypt password", 10).unwrap()},
+        {"email": "p@example.test", "password_hash": pbkdf},
+        {"email": "s@example.test", "password_hash": scrypt},
+    ]}))
+    .await;
+
+    for (email, password) in [
+        ("b@example.test", "bcrypt password"),
+        ("p@example.test", "pbkdf2 password"),
+        ("s@example.test", "scrypt password"),
+    ] {
+        assert_eq!(app.login(email, "wrong password").await.status(), 401);
+        assert_eq!(app.login(email, password).await.status(), 200, "{email}");
+        let user = app
+            .instance
+            .engine
+            .user(&UserRef::parse(email).unwrap())
+            .await
+            .unwrap();
+        let hash = user.password_hash.unwrap().0;
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{email} upgraded"
+        );
+        assert_eq!(
+            app.login(email, password).await.status(),
+            200,
+            "{email} after upgrade"
+        );
+    }
+}
+
+async fn import_over_http_needs_an_admin_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anonymous = app.post("/v1/admin/import", example()).await;
+    assert_eq!(anonymous.status(), 401);
+
+    let admin = app.admin_token().await;
+    let mut bad = example();
+    bad["organizations"][0]["id"] = json!("acme");
+    let refused = app.post_auth("/v1/admin/import", &admin, bad).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "import_invalid");
+    assert_eq!(body["path"], "$.organizations[0].id");
+
+    let accepted = app.post_auth("/v1/admin/import", &admin, example()).await;
+    assert_eq!(accepted.status(), 200);
+    let report: Value = accepted.json().await.unwrap();
+    assert_eq!(report["created"], 4);
+}

@@ -1,0 +1,15 @@
+//! Doorward's integration tests: the real router on a real port, real SQLite and PostgreSQL.
+//! Every test that touches a database runs once per backend (see `both_backends!`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod helpers;
+
+mod accounts;
+mod admin;
+mod cli;
+mod hashing;
+mod http;
+mod import;
+mod login;
+mod password;
+mod sessions;

@@ -1,0 +1,154 @@
+//! Session lifetimes (sliding idle window under an absolute cap), logout, and two instances
+//! sharing one database.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, code_of};
+use serde_json::json;
+use time::Duration;
+
+both_backends!(
+    idle_session_expires_after_five_minutes,
+    activity_slides_the_idle_window,
+    absolute_cap_ends_an_active_session,
+    application_overrides_session_lifetimes,
+    logout_ends_the_session_on_every_instance,
+    logout_everywhere_ends_every_session_of_the_user,
+    validation_persists_activity_only_every_tenth_of_the_idle_window,
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn signed_in(backend: Backend) -> (TestApp, String) {
+    let app = TestApp::spawn(backend).await;
+    app.user("ann@example.test", PASSWORD).await;
+    let token = app.token("ann@example.test", PASSWORD).await;
+    (app, token)
+}
+
+async fn idle_session_expires_after_five_minutes(backend: Backend) {
+    let (app, token) = signed_in(backend).await;
+    app.advance(Duration::minutes(5));
+    let response = app.get_auth("/v1/session", &token).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(code_of(response).await, "invalid_token");
+}
+
+async fn activity_slides_the_idle_window(backend: Backend) {
+    let (app, token) = signed_in(backend).await;
+    for _ in 0..4 {
+        app.advance(Duration::minutes(4));
+        assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+    }
+    app.advance(Duration::minutes(5));
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 401);
+}
+
+async fn absolute_cap_ends_an_active_session(backend: Backend) {
+    let (app, token) = signed_in(backend).await;
+    // Active every 4 minutes for 12 hours: the idle window never closes, the cap does.
+    for _ in 0..(12 * 15 - 1) {
+        app.advance(Duration::minutes(4));
+        assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+    }
+    app.advance(Duration::minutes(4));
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 401);
+}
+
+async fn application_overrides_session_lifetimes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.import(json!({
+        "applications": [{"id": "be517433-c4b8-4788-9258-1ba220432134", "name": "Short",
+                          "session": {"idle": "1m", "absolute": "3m"}}],
+        "users": [{"email": "ann@example.test", "password": PASSWORD}]
+    }))
+    .await;
+    let response = app
+        .post(
+            "/v1/login",
+            json!({"login": "ann@example.test", "password": PASSWORD,
+                   "application": "be517433-c4b8-4788-9258-1ba220432134"}),
+        )
+        .await;
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["expires_at"], "2026-03-01T09:01:00Z");
+    assert_eq!(body["session_expires_at"], "2026-03-01T09:03:00Z");
+    let token = body["token"].as_str().unwrap();
+    app.advance(Duration::seconds(50));
+    assert_eq!(app.get_auth("/v1/session", token).await.status(), 200);
+    app.advance(Duration::seconds(70));
+    assert_eq!(app.get_auth("/v1/session", token).await.status(), 401);
+}
+
+async fn logout_ends_the_session_on_every_instance(backend: Backend) {
+    let (app, token) = signed_in(backend).await;
+    let other = app.another_instance().await;
+    // The other instance has validated (and cached) the session before the logout.
+    assert_eq!(other.session_status(&app.client, &token).await, 200);
+
+    let response = app.post_auth("/v1/logout", &token, json!({})).await;
+    assert_eq!(response.status(), 204);
+
+    assert_eq!(
+        app.get_auth("/v1/session", &token).await.status(),
+        401,
+        "at once here"
+    );
+    app.advance(Duration::seconds(1));
+    assert_eq!(
+        other.session_status(&app.client, &token).await,
+        401,
+        "within a second there"
+    );
+}
+
+async fn logout_everywhere_ends_every_session_of_the_user(backend: Backend) {
+    let (app, first) = signed_in(backend).await;
+    let second = app.token("ann@example.test", PASSWORD).await;
+    app.user("bob@example.test", PASSWORD).await;
+    let bystander = app.token("bob@example.test", PASSWORD).await;
+
+    let response = app
+        .client
+        .post(app.url("/v1/logout?scope=all"))
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    assert_eq!(app.get_auth("/v1/session", &first).await.status(), 401);
+    assert_eq!(app.get_auth("/v1/session", &second).await.status(), 401);
+    assert_eq!(app.get_auth("/v1/session", &bystander).await.status(), 200);
+}
+
+async fn validation_persists_activity_only_every_tenth_of_the_idle_window(backend: Backend) {
+    // Idle window 5 minutes: activity is written to the store once it has moved 30 seconds.
+    let (app, token) = signed_in(backend).await;
+    app.advance(Duration::seconds(20));
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+
+    // A fresh instance knows only what was written: login time, not the activity 20 s later.
+    app.advance(Duration::seconds(4 * 60 + 50));
+    let fresh = app.another_instance().await;
+    assert_eq!(
+        fresh.session_status(&app.client, &token).await,
+        401,
+        "nothing was written"
+    );
+    assert_eq!(
+        app.get_auth("/v1/session", &token).await.status(),
+        200,
+        "this instance saw it"
+    );
+
+    // Activity 40 s after the last write is written, and another instance honours it.
+    app.advance(Duration::seconds(40));
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+    app.advance(Duration::minutes(4));
+    let later = app.another_instance().await;
+    assert_eq!(
+        later.session_status(&app.client, &token).await,
+        200,
+        "the write is visible"
+    );
+}
