@@ -160,10 +160,12 @@ pub struct TestApp {
 
 /// The configuration tests run with: production hashing parameters, a small pool.
 pub fn test_config(url: &str) -> Config {
-    let mut config = Config::default();
-    config.database_url = DatabaseUrl::new(url);
-    config.hashing.workers = 2;
-    config
+    let defaults = Config::default();
+    Config {
+        database_url: DatabaseUrl::new(url),
+        hashing: doorward::config::HashingConfig { workers: 2, ..defaults.hashing },
+        ..defaults
+    }
 }
 
 impl TestApp {
