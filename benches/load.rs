@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 const PASSWORD: &str = "correct horse battery";
 
 fn phase() -> Duration {
-    let secs = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     Duration::from_secs(secs)
 }
 
@@ -31,11 +34,17 @@ fn cores() -> usize {
 /// server's workers do (the true ceiling; allocating per call is much slower).
 fn raw_argon2() -> f64 {
     let params = argon2::Params::new(19_456, 2, 1, Some(32)).unwrap();
-    let argon = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params.clone());
+    let argon = Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params.clone(),
+    );
     let salt = [7u8; 16];
     let mut expected = [0u8; 32];
     let mut memory = vec![argon2::Block::default(); params.block_count()];
-    argon.hash_password_into_with_memory(PASSWORD.as_bytes(), &salt, &mut expected, &mut memory).unwrap();
+    argon
+        .hash_password_into_with_memory(PASSWORD.as_bytes(), &salt, &mut expected, &mut memory)
+        .unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let threads: Vec<_> = (0..cores())
@@ -45,7 +54,14 @@ fn raw_argon2() -> f64 {
             std::thread::spawn(move || {
                 let mut out = [0u8; 32];
                 while start.elapsed() < phase() {
-                    argon.hash_password_into_with_memory(PASSWORD.as_bytes(), &salt, &mut out, &mut memory).unwrap();
+                    argon
+                        .hash_password_into_with_memory(
+                            PASSWORD.as_bytes(),
+                            &salt,
+                            &mut out,
+                            &mut memory,
+                        )
+                        .unwrap();
                     assert_eq!(out, expected);
                     count.fetch_add(1, Ordering::Relaxed);
                 }
@@ -93,7 +109,11 @@ where
 fn p99_ms(mut latencies: Vec<u64>) -> f64 {
     latencies.sort_unstable();
     let index = (latencies.len() as f64 * 0.99) as usize;
-    latencies.get(index.min(latencies.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0
+    latencies
+        .get(index.min(latencies.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0) as f64
+        / 1000.0
 }
 
 async fn bare_axum() -> String {
@@ -109,14 +129,24 @@ async fn doorward_server(dir: &std::path::Path) -> String {
         database_url: DatabaseUrl::new(format!("sqlite://{}", dir.join("bench.db").display())),
         ..Config::default()
     };
-    let engine = doorward::server::build_engine(config, Arc::new(SystemClock)).await.unwrap();
+    let engine = doorward::server::build_engine(config, Arc::new(SystemClock))
+        .await
+        .unwrap();
     engine
-        .import_json(json!({"users": [{"email": "ann@example.test", "password": PASSWORD}]}).to_string().as_bytes())
+        .import_json(
+            json!({"users": [{"email": "ann@example.test", "password": PASSWORD}]})
+                .to_string()
+                .as_bytes(),
+        )
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { doorward::server::serve(listener, engine, std::future::pending()).await.unwrap() });
+    tokio::spawn(async move {
+        doorward::server::serve(listener, engine, std::future::pending())
+            .await
+            .unwrap()
+    });
     base
 }
 
@@ -131,17 +161,35 @@ async fn main() {
     let login_url = format!("{base}/v1/login");
     let session_url = format!("{base}/v1/session");
     let body = json!({"login": "ann@example.test", "password": PASSWORD});
-    let token: serde_json::Value = client.post(&login_url).json(&body).send().await.unwrap().json().await.unwrap();
+    let token: serde_json::Value = client
+        .post(&login_url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = token["token"].as_str().unwrap().to_owned();
 
     let raw = tokio::task::spawn_blocking(raw_argon2).await.unwrap();
-    println!("raw argon2id verifies/s (m=19456 t=2 p=1, {} threads): {raw:.1}", cores());
+    println!(
+        "raw argon2id verifies/s (m=19456 t=2 p=1, {} threads): {raw:.1}",
+        cores()
+    );
 
     let login = {
         let (client, url, body) = (client.clone(), login_url.clone(), body.clone());
         move || {
             let (client, url, body) = (client.clone(), url.clone(), body.clone());
-            async move { client.post(url).json(&body).send().await.is_ok_and(|r| r.status() == 200) }
+            async move {
+                client
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
         }
     };
     let (logins, _) = load(cores() * 2, login.clone()).await;
@@ -152,14 +200,27 @@ async fn main() {
         let client = client.clone();
         move || {
             let (client, url) = (client.clone(), bare_url.clone());
-            async move { client.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
         }
     };
     let validate = {
         let (client, url, token) = (client.clone(), session_url.clone(), token.clone());
         move || {
             let (client, url, token) = (client.clone(), url.clone(), token.clone());
-            async move { client.get(url).bearer_auth(token).send().await.is_ok_and(|r| r.status() == 200) }
+            async move {
+                client
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
         }
     };
     let (bare_rps, _) = load(16, bare).await;

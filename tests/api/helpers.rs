@@ -163,7 +163,10 @@ pub fn test_config(url: &str) -> Config {
     let defaults = Config::default();
     Config {
         database_url: DatabaseUrl::new(url),
-        hashing: doorward::config::HashingConfig { workers: 2, ..defaults.hashing },
+        hashing: doorward::config::HashingConfig {
+            workers: 2,
+            ..defaults.hashing
+        },
         ..defaults
     }
 }
