@@ -44,6 +44,50 @@ async fn doorward(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> R
 }
 
 #[tokio::test]
+async fn serve_starts_with_nothing_and_stops_gracefully_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doorward"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DOORWARD_LISTEN", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next_line().await.unwrap().expect("a listening line");
+        if line.contains("doorward listening") {
+            assert!(line.contains("store=\"sqlite\""), "{line}");
+            let at = line.split("address=").nth(1).unwrap();
+            break at.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert!(
+        dir.path().join("doorward.db").exists(),
+        "created ./doorward.db"
+    );
+    let health = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "graceful exit, got {status}");
+}
+
+#[tokio::test]
 async fn bad_configuration_stops_start_up_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("d.db").display());
