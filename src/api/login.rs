@@ -5,7 +5,9 @@ use super::extract::{Bearer, JsonBody};
 use super::problem::Problem;
 use super::view::{LoginView, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
-use crate::engine::{AppSelector, ClientKind, LoginOutcome, LoginRequest, SignInLocation};
+use crate::engine::{
+    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SignInLocation,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -85,25 +87,34 @@ pub fn outcome_response(outcome: &LoginOutcome) -> Response {
         LoginOutcome::Authenticated(session) => {
             (StatusCode::OK, Json(LoginView::from(session))).into_response()
         }
-        LoginOutcome::PasswordUpdateRequired(session) => Problem::new(
-            StatusCode::CONFLICT,
-            "password_update_required",
-            "The password must be changed before signing in",
-        )
-        .with("token", session.token.expose_secret())
-        .with("token_type", session.session.kind.as_str())
-        .with("expires_at", rfc3339(session.session.expires_at))
-        .into_response(),
-        LoginOutcome::MfaRequired(session) => Problem::new(
-            StatusCode::FORBIDDEN,
-            "mfa_required",
-            "A second factor is required",
-        )
-        .with("mfa_token", session.token.expose_secret())
-        .with("token_type", session.session.kind.as_str())
-        .with("expires_at", rfc3339(session.session.expires_at))
-        .into_response(),
+        LoginOutcome::PasswordUpdateRequired(session) => restricted(
+            Problem::new(
+                StatusCode::CONFLICT,
+                "password_update_required",
+                "The password must be changed before signing in",
+            ),
+            "token",
+            session,
+        ),
+        LoginOutcome::MfaRequired(session) => restricted(
+            Problem::new(
+                StatusCode::FORBIDDEN,
+                "mfa_required",
+                "A second factor is required",
+            ),
+            "mfa_token",
+            session,
+        ),
     }
+}
+
+/// A problem that hands out a restricted token under `field`.
+fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Response {
+    problem
+        .with(field, session.token.expose_secret())
+        .with("token_type", session.session.kind.as_str())
+        .with("expires_at", rfc3339(session.session.expires_at))
+        .into_response()
 }
 
 /// The body of `POST /v1/password`.

@@ -24,6 +24,15 @@ pub(crate) fn check_policy(policy: &PasswordConfig, password: &Password) -> Engi
 }
 
 impl Engine {
+    /// Checks a new password against the policy and hashes it on the pool.
+    pub(crate) async fn hash_new_password(&self, password: &Password) -> EngineResult<String> {
+        check_policy(&self.config.password, password)?;
+        self.hasher
+            .hash(password.secret())
+            .await
+            .map_err(|e| self.hash_error(e))
+    }
+
     /// Changes the password of the token's user, with a full or a restricted (`password_update`)
     /// token. Every session of the user ends, the restricted one included; the answer is a
     /// fresh sign-in through the same checks as a login (so a second factor still applies).
@@ -51,12 +60,7 @@ impl Engine {
         if !verdict.matched {
             return Err(EngineError::CurrentPasswordIncorrect);
         }
-        check_policy(&self.config.password, &new)?;
-        let new_hash = self
-            .hasher
-            .hash(new.secret())
-            .await
-            .map_err(|e| self.hash_error(e))?;
+        let new_hash = self.hash_new_password(&new).await?;
         self.store
             .set_password(&user.id, &new_hash, PasswordState::Ok, None)
             .await?;

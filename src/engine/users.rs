@@ -1,7 +1,6 @@
 //! Administration of users: create, disable, enable, set a password, list. The CLI and the
 //! admin API call these same functions.
 
-use super::password::check_policy;
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::{
     Email, Password, PasswordHash, PasswordState, Realm, User, UserStatus, Username,
@@ -56,15 +55,7 @@ impl Engine {
     /// Creates a user.
     pub async fn create_user(&self, new: NewUser) -> EngineResult<User> {
         let password_hash = match &new.password {
-            Some(password) => {
-                check_policy(&self.config.password, password)?;
-                let hash = self
-                    .hasher
-                    .hash(password.secret())
-                    .await
-                    .map_err(|e| self.hash_error(e))?;
-                Some(PasswordHash(hash))
-            }
+            Some(password) => Some(PasswordHash(self.hash_new_password(password).await?)),
             None => None,
         };
         let user = User {
@@ -114,12 +105,7 @@ impl Engine {
     /// Sets a user's password as an administrator; every session of the user ends.
     pub async fn set_user_password(&self, user: &UserRef, password: &Password) -> EngineResult<()> {
         let found = self.user(user).await?;
-        check_policy(&self.config.password, password)?;
-        let hash = self
-            .hasher
-            .hash(password.secret())
-            .await
-            .map_err(|e| self.hash_error(e))?;
+        let hash = self.hash_new_password(password).await?;
         self.store
             .set_password(&found.id, &hash, PasswordState::Ok, None)
             .await?;
