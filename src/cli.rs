@@ -93,6 +93,11 @@ enum UserCommand {
         /// Id or email.
         user: String,
     },
+    /// Lift every sign-in lock on a user's email and username.
+    Unlock {
+        /// Id or email.
+        user: String,
+    },
     /// Set a user's password from the first line of standard input; ends its sessions.
     SetPassword {
         /// Id or email.
@@ -187,6 +192,17 @@ async fn user(engine: &Engine, command: UserCommand) -> Result<()> {
             engine
                 .set_user_status(&user_ref(&user)?, UserStatus::Active)
                 .await?;
+        }
+        UserCommand::Unlock { user } => {
+            let was_locked = engine.unlock_user(&user_ref(&user)?).await?;
+            println!(
+                "{}",
+                if was_locked {
+                    "unlocked"
+                } else {
+                    "was not locked"
+                }
+            );
         }
         UserCommand::SetPassword { user } => {
             let password = read_password()?;

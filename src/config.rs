@@ -32,6 +32,54 @@ pub struct Config {
     pub http: HttpConfig,
     /// Password rules.
     pub password: PasswordConfig,
+    /// Lockout of identifiers after failed sign-ins.
+    pub lockout: LockoutConfig,
+    /// Request rate limits.
+    pub rate_limits: RateLimitConfig,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Lockout of identifiers after failed sign-ins.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    /// Consecutive failures that lock an identifier.
+    pub max_failures: u32,
+    /// How long a lock lasts; it then lifts by itself.
+    #[serde(deserialize_with = "duration")]
+    pub duration: Duration,
+    /// How long a device token (handed out at sign-in) is honoured.
+    #[serde(deserialize_with = "duration")]
+    pub device_token_lifetime: Duration,
+}
+
+/// A token bucket: `burst` requests at once, refilled evenly over `per`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// Requests allowed at once.
+    pub burst: u32,
+    /// Time in which a full bucket refills.
+    #[serde(deserialize_with = "duration")]
+    pub per: Duration,
+}
+
+impl Rate {
+    /// Time between two tokens.
+    pub fn interval(&self) -> Duration {
+        self.per / self.burst.max(1)
+    }
+}
+
+/// Request rate limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Sign-in attempts per source address (kept by each instance).
+    pub login_per_address: Rate,
+    /// Sign-in attempts per submitted identifier (shared by every instance).
+    pub login_per_identifier: Rate,
 }
 
 /// Session lifetimes; applications may override both.
@@ -132,6 +180,34 @@ impl Default for Config {
             hashing: HashingConfig::default(),
             http: HttpConfig::default(),
             password: PasswordConfig::default(),
+            lockout: LockoutConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            duration: Duration::from_secs(30 * 60),
+            device_token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            login_per_address: Rate {
+                burst: 30,
+                per: Duration::from_secs(60),
+            },
+            login_per_identifier: Rate {
+                burst: 10,
+                per: Duration::from_secs(60),
+            },
         }
     }
 }
@@ -259,6 +335,23 @@ impl Config {
         if self.hashing.queue == 0 {
             return Err(bad("hashing.queue", "must be at least 1"));
         }
+        if self.lockout.max_failures == 0 {
+            return Err(bad("lockout.max_failures", "must be at least 1"));
+        }
+        for (key, rate) in [
+            (
+                "rate_limits.login_per_address",
+                self.rate_limits.login_per_address,
+            ),
+            (
+                "rate_limits.login_per_identifier",
+                self.rate_limits.login_per_identifier,
+            ),
+        ] {
+            if rate.burst == 0 || rate.per.is_zero() {
+                return Err(bad(key, "burst and per must be more than zero"));
+            }
+        }
         if self.password.min_length == 0 || self.password.max_length < self.password.min_length {
             return Err(bad(
                 "password.max_length",
@@ -291,16 +384,14 @@ fn env_key(name: &str) -> Option<Vec<String>> {
     Some(rest.split("__").map(str::to_ascii_lowercase).collect())
 }
 
-/// Environment values are strings; booleans and integers are recognised so that
-/// `DOORWARD_SANDBOX=true` and `DOORWARD_HASHING__WORKERS=2` mean what they say.
+/// Environment values are read as TOML values when they are one (`true`, `2`,
+/// `["10.0.0.0/8"]`), and as plain strings otherwise (`5m`, `127.0.0.1:8080`).
 fn env_value(raw: &str) -> toml::Value {
-    if let Ok(b) = raw.parse::<bool>() {
-        toml::Value::Boolean(b)
-    } else if let Ok(n) = raw.parse::<i64>() {
-        toml::Value::Integer(n)
-    } else {
-        toml::Value::String(raw.to_owned())
-    }
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
 }
 
 fn set_path(
@@ -399,6 +490,26 @@ mod tests {
     fn bad_duration_is_named_in_the_error() {
         let err = Config::load(None, env(&[("DOORWARD_SESSION__ABSOLUTE", "soon")])).unwrap_err();
         assert!(err.to_string().contains("session.absolute"), "{err}");
+    }
+
+    #[test]
+    fn lists_and_tables_can_come_from_the_environment() {
+        let config = Config::load(
+            None,
+            env(&[
+                (
+                    "DOORWARD_TRUSTED_PROXIES",
+                    r#"["10.0.0.0/8", "127.0.0.1/32"]"#,
+                ),
+                (
+                    "DOORWARD_RATE_LIMITS__LOGIN_PER_ADDRESS",
+                    r#"{burst = 3, per = "1s"}"#,
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.rate_limits.login_per_address.burst, 3);
     }
 
     #[test]

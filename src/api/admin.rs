@@ -118,6 +118,22 @@ pub async fn enable_user(
     set_status(&state, &user, UserStatus::Active).await
 }
 
+/// `POST /v1/admin/users/{user}/unlock`: lifts every lock on the user's email and username.
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(user): Path<String>,
+) -> Response {
+    let user = match user_ref(&user) {
+        Ok(user) => user,
+        Err(problem) => return problem.into_response(),
+    };
+    match state.engine.unlock_user(&user).await {
+        Ok(was_locked) => Json(serde_json::json!({"unlocked": was_locked})).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
 /// The body of `POST /v1/admin/users/{user}/password`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

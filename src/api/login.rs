@@ -1,6 +1,7 @@
 //! `POST /v1/login` and `POST /v1/password`: parse, call the engine once, map the outcome.
 
 use super::AppState;
+use super::client::ClientAddress;
 use super::extract::{Bearer, JsonBody};
 use super::problem::Problem;
 use super::view::{LoginView, rfc3339};
@@ -14,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
+use std::net::IpAddr;
 
 /// The body of `POST /v1/login`.
 #[derive(Deserialize)]
@@ -29,10 +31,11 @@ pub struct LoginBody {
 /// `POST /v1/login`.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Response {
-    let request = match parse_login(body, &headers) {
+    let request = match parse_login(body, &headers, source) {
         Ok(request) => request,
         Err(errors) => return Problem::validation(errors).into_response(),
     };
@@ -42,7 +45,14 @@ pub async fn login(
     }
 }
 
-fn parse_login(body: LoginBody, headers: &HeaderMap) -> Result<LoginRequest, Vec<FieldError>> {
+/// The header a client sends its device token back in (see the README, "Lockout").
+const DEVICE_HEADER: &str = "doorward-device";
+
+fn parse_login(
+    body: LoginBody,
+    headers: &HeaderMap,
+    source: Option<IpAddr>,
+) -> Result<LoginRequest, Vec<FieldError>> {
     let mut errors = Vec::new();
     let login = match body.login.as_deref().map(LoginId::parse) {
         None => Err(FieldError::new("login", "is required")),
@@ -78,6 +88,11 @@ fn parse_login(body: LoginBody, headers: &HeaderMap) -> Result<LoginRequest, Vec
         organization: body.organization,
         provider: None,
         client,
+        source,
+        device_token: headers
+            .get(DEVICE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     })
 }
 
@@ -110,6 +125,10 @@ pub fn outcome_response(outcome: &LoginOutcome) -> Response {
 
 /// A problem that hands out a restricted token under `field`.
 fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Response {
+    let problem = match &session.device_token {
+        Some(device) => problem.with("device_token", device.expose_secret()),
+        None => problem,
+    };
     problem
         .with(field, session.token.expose_secret())
         .with("token_type", session.session.kind.as_str())

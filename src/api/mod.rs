@@ -2,6 +2,7 @@
 //! timeouts, `Cache-Control: no-store`, problem+json for unknown routes and methods.
 
 mod admin;
+mod client;
 mod extract;
 mod health;
 mod login;
@@ -44,6 +45,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/users/{user}/disable", post(admin::disable_user))
         .route("/users/{user}/enable", post(admin::enable_user))
+        .route("/users/{user}/unlock", post(admin::unlock_user))
         .route("/users/{user}/password", post(admin::set_password));
     let v1 = Router::new()
         .route("/login", post(login::login))

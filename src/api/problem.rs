@@ -116,6 +116,15 @@ impl From<EngineError> for Problem {
             EngineError::HostnameNotAllowed => {
                 problem(S::FORBIDDEN, "Sign-in is not allowed on this host")
             }
+            EngineError::AccountLocked { until, retry_after } => Problem {
+                retry_after: Some(retry_after.as_secs().max(1)),
+                ..problem(S::LOCKED, "Too many failed sign-ins; try again later")
+            }
+            .with("locked_until", super::view::rfc3339(until)),
+            EngineError::RateLimited { retry_after } => Problem {
+                retry_after: Some(retry_after.as_secs().max(1)),
+                ..problem(S::TOO_MANY_REQUESTS, "Too many requests")
+            },
             EngineError::ExternalAccount => problem(
                 S::FORBIDDEN,
                 "This account signs in through its identity provider",

@@ -80,6 +80,8 @@ pub struct LoginView {
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<OrganizationView>,
     assurance: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_token: Option<String>,
 }
 
 impl From<&IssuedSession> for LoginView {
@@ -92,6 +94,10 @@ impl From<&IssuedSession> for LoginView {
             user: UserView::from(&s.user),
             organization: s.organization.as_ref().map(OrganizationView::from),
             assurance: s.session.assurance.as_str(),
+            device_token: s
+                .device_token
+                .as_ref()
+                .map(|d| d.expose_secret().to_owned()),
         }
     }
 }

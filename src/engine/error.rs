@@ -37,6 +37,20 @@ pub enum EngineError {
     /// The application does not allow sign-in on this host.
     #[error("sign-in is not allowed on this host")]
     HostnameNotAllowed,
+    /// The submitted identifier is locked after repeated failures (whether or not it exists).
+    #[error("the identifier is locked")]
+    AccountLocked {
+        /// When the lock lifts by itself.
+        until: time::OffsetDateTime,
+        /// How long until then.
+        retry_after: Duration,
+    },
+    /// Too many requests; retry after the given time.
+    #[error("rate limited")]
+    RateLimited {
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// The account belongs to an outside identity provider.
     #[error("the account signs in through an external identity provider")]
     ExternalAccount,
@@ -115,6 +129,8 @@ impl EngineError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::UnknownApplication => "unknown_application",
             Self::HostnameNotAllowed => "hostname_not_allowed",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::RateLimited { .. } => "rate_limited",
             Self::ExternalAccount => "external_account",
             Self::ExternalAccountTooling => "external_account_tooling",
             Self::DirectoryUnavailable => "directory_unavailable",

@@ -40,6 +40,10 @@ pub struct LoginRequest {
     pub provider: Option<String>,
     /// Browser or CLI.
     pub client: ClientKind,
+    /// The client's address, for rate limits.
+    pub source: Option<std::net::IpAddr>,
+    /// The device token the client got at an earlier sign-in (see `lockout.rs`).
+    pub device_token: Option<String>,
 }
 
 /// What a correct password leads to.
@@ -53,6 +57,21 @@ pub enum LoginOutcome {
     MfaRequired(IssuedSession),
 }
 
+impl LoginOutcome {
+    /// The session this outcome opened, whatever its kind.
+    pub fn session(&self) -> &IssuedSession {
+        match self {
+            Self::Authenticated(s) | Self::PasswordUpdateRequired(s) | Self::MfaRequired(s) => s,
+        }
+    }
+
+    fn session_mut(&mut self) -> &mut IssuedSession {
+        match self {
+            Self::Authenticated(s) | Self::PasswordUpdateRequired(s) | Self::MfaRequired(s) => s,
+        }
+    }
+}
+
 /// Which stored credential the typed password is checked against (step 5).
 enum Credential<'a> {
     /// The account's own password (`None`: no account or no password; a dummy is checked).
@@ -64,20 +83,39 @@ enum Credential<'a> {
 impl Engine {
     /// Signs in with a password.
     pub async fn login(&self, request: LoginRequest) -> EngineResult<LoginOutcome> {
+        let identifier = request.login.key();
+        self.limit_login(request.source, &identifier).await?;
         let app = self
             .resolve_application(&request.application, request.location.as_ref())
             .await?;
-        let user = self.find_user(&request.login).await?;
-        let credential = credential_for(user.as_ref(), request.client)?;
-        let verdict = self
-            .check_credential(&credential, &request.password)
+        let bucket = self
+            .bucket(&identifier, request.device_token.as_deref())
             .await?;
-        let tooling = matches!(credential, Credential::Tooling(_));
+        self.reserve_attempt(&bucket).await?;
+        let user = self.find_user(&request.login).await?;
+        let checked = match credential_for(user.as_ref(), request.client) {
+            Ok(credential) => self
+                .check_credential(&credential, &request.password)
+                .await
+                .map(|verdict| (verdict, matches!(credential, Credential::Tooling(_)))),
+            Err(hint) => Err(hint),
+        };
+        let (verdict, tooling) = match checked {
+            Ok(checked) => checked,
+            Err(unchecked) => {
+                // No password was checked (a home-realm hint, a busy pool): not a failure.
+                self.release_attempt(&bucket).await;
+                return Err(unchecked);
+            }
+        };
         let user = match user {
             Some(user) if verdict.matched => user,
             Some(_) if tooling => return Err(EngineError::ExternalAccountTooling),
             _ => return Err(EngineError::InvalidCredentials),
         };
+        let device_token = self
+            .sign_in_succeeded(&bucket, request.device_token.as_deref())
+            .await?;
         if verdict.needs_upgrade && !tooling {
             self.upgrade_hash(&user, &request.password).await;
         }
@@ -85,7 +123,9 @@ impl Engine {
             organization: request.organization,
             provider: request.provider,
         };
-        self.admit(user, &app, &scope).await
+        let mut outcome = self.admit(user, &app, &scope).await?;
+        outcome.session_mut().device_token = Some(device_token);
+        Ok(outcome)
     }
 
     /// Finds the account an identifier names.

@@ -7,9 +7,11 @@ mod application;
 mod cache;
 mod error;
 mod import;
+mod lockout;
 mod login;
 mod organization;
 mod password;
+mod ratelimit;
 mod session;
 mod users;
 
@@ -40,6 +42,8 @@ pub struct Engine {
     config: Arc<Config>,
     /// This instance's short-lived copy of recently validated sessions (see `cache.rs`).
     sessions: SessionCache,
+    /// Per-address rate limit buckets of this instance (identifier buckets live in the store).
+    limiter: ratelimit::MemoryLimiter,
 }
 
 impl Engine {
@@ -56,6 +60,7 @@ impl Engine {
             clock,
             config,
             sessions: SessionCache::new(),
+            limiter: ratelimit::MemoryLimiter::default(),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct IssuedSession {
     pub user: User,
     /// The organisation it acts for.
     pub organization: Option<Organization>,
+    /// The device token of a password sign-in (see `lockout.rs`), to hand to the client.
+    pub device_token: Option<SecretString>,
 }
 
 impl IssuedSession {
@@ -103,6 +105,7 @@ impl Engine {
             session,
             user: user.clone(),
             organization,
+            device_token: None,
         })
     }
 

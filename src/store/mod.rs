@@ -55,6 +55,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A user's membership with its organisation.
 pub type MembershipWithOrg = (Membership, Organization);
 
+/// The answer to [`Store::reserve_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The attempt may check its password; this many attempts are now counted.
+    Allowed(u32),
+    /// The bucket is locked until then.
+    Locked(OffsetDateTime),
+}
+
 /// Everything one import writes, in one transaction.
 #[derive(Debug, Default, Clone)]
 pub struct ImportBatch {
@@ -130,6 +139,66 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<bool>;
     /// Ends every live session of a user; returns how many.
     async fn revoke_user_sessions(&self, user_id: &str, at: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Counts one sign-in attempt against an identifier's bucket before its password is checked,
+    /// atomically: the attempt that reaches `max_failures` locks the bucket until `lock_until`.
+    /// A lock that has run out is forgotten first. `Err`-free refusal: [`Attempt::Locked`].
+    async fn reserve_attempt(
+        &self,
+        identifier: &str,
+        device: &str,
+        now: OffsetDateTime,
+        max_failures: u32,
+        lock_until: OffsetDateTime,
+    ) -> StoreResult<Attempt>;
+    /// Gives back a reserved attempt whose password was never checked.
+    async fn release_attempt(
+        &self,
+        identifier: &str,
+        device: &str,
+        max_failures: u32,
+    ) -> StoreResult<()>;
+    /// Forgets a bucket's failures (after a success).
+    async fn clear_attempts(&self, identifier: &str, device: &str) -> StoreResult<()>;
+    /// Forgets every bucket of an identifier (admin unlock); returns how many were locked.
+    async fn unlock_identifier(&self, identifier: &str, now: OffsetDateTime) -> StoreResult<u64>;
+    /// Stores a device token (by SHA-256) for an identifier.
+    async fn insert_device_token(
+        &self,
+        token_hash: &str,
+        identifier: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Whether a device token (by SHA-256) belongs to an identifier and is unexpired.
+    async fn device_token_valid(
+        &self,
+        token_hash: &str,
+        identifier: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Takes one token from a shared GCRA bucket; `Err(wait_ms)` when it is empty.
+    async fn take_rate_token(
+        &self,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        window_ms: i64,
+    ) -> StoreResult<Result<(), i64>>;
+    /// Records a password hash in the user's history, keeping only the newest `keep`.
+    async fn push_password_history(
+        &self,
+        user_id: &str,
+        hash: &str,
+        at: OffsetDateTime,
+        keep: u32,
+    ) -> StoreResult<()>;
+    /// The user's previous password hashes, newest first.
+    async fn password_history(&self, user_id: &str) -> StoreResult<Vec<String>>;
+    /// A server-wide setting.
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Sets a server-wide setting.
+    async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
 
     /// Stores an admin token (by SHA-256).
     async fn insert_admin_token(

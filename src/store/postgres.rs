@@ -5,7 +5,7 @@ use super::rows::{
     self, ApplicationRow, FactorRow, MembershipRow, OrganizationRow, SessionRow, UserRow, ts,
 };
 use super::sql::{self, impl_sql_store};
-use super::{ImportBatch, MembershipWithOrg, Store, StoreError, StoreResult};
+use super::{Attempt, ImportBatch, MembershipWithOrg, Store, StoreError, StoreResult};
 use crate::domain::{Application, Factor, Organization, PasswordState, Session, User, UserStatus};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -138,6 +138,43 @@ pub(super) const REVOKE_SESSION: &str =
 pub(super) const REVOKE_USER_SESSIONS: &str =
     "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 
+pub(super) const ENSURE_LOCKOUT: &str = "INSERT INTO lockouts (identifier, device, failures, locked_until) \
+     VALUES ($1, $2, 0, NULL) ON CONFLICT (identifier, device) DO NOTHING";
+/// Only an unlocked (or expired) bucket is updated; an expired lock starts counting afresh, and
+/// the attempt that reaches the maximum sets the lock.
+pub(super) const RESERVE_ATTEMPT: &str = "UPDATE lockouts SET \
+     failures = (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END) + 1, \
+     locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END) + 1 >= $4 \
+                    THEN $5 ELSE NULL END \
+     WHERE identifier = $1 AND device = $2 AND (locked_until IS NULL OR locked_until <= $3) \
+     RETURNING failures";
+pub(super) const LOCKED_UNTIL: &str =
+    "SELECT locked_until FROM lockouts WHERE identifier = $1 AND device = $2";
+pub(super) const RELEASE_ATTEMPT: &str = "UPDATE lockouts SET failures = failures - 1, \
+     locked_until = CASE WHEN failures - 1 < $3 THEN NULL ELSE locked_until END \
+     WHERE identifier = $1 AND device = $2 AND failures > 0";
+pub(super) const CLEAR_ATTEMPTS: &str =
+    "DELETE FROM lockouts WHERE identifier = $1 AND device = $2";
+pub(super) const COUNT_LOCKED: &str = "SELECT COUNT(*) FROM lockouts WHERE identifier = $1 AND locked_until IS NOT NULL AND locked_until > $2";
+pub(super) const UNLOCK_IDENTIFIER: &str = "DELETE FROM lockouts WHERE identifier = $1";
+pub(super) const INSERT_DEVICE_TOKEN: &str = "INSERT INTO device_tokens (token_hash, identifier, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+pub(super) const DEVICE_TOKEN_VALID: &str = "SELECT token_hash FROM device_tokens WHERE token_hash = $1 AND identifier = $2 AND expires_at > $3";
+/// GCRA: the new theoretical arrival time is max(tat, now) + interval; refused when that is
+/// further ahead of now than the burst window.
+pub(super) const TAKE_RATE_TOKEN: &str = "INSERT INTO rate_limits (key, tat) VALUES ($1, $2 + $3) \
+     ON CONFLICT (key) DO UPDATE SET tat = (CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END) + $3 \
+     WHERE (CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END) + $3 - $2 <= $4 \
+     RETURNING tat";
+pub(super) const RATE_TAT: &str = "SELECT tat FROM rate_limits WHERE key = $1";
+pub(super) const PUSH_PASSWORD_HISTORY: &str =
+    "INSERT INTO password_history (user_id, hash, created_at) VALUES ($1, $2, $3)";
+pub(super) const PASSWORD_HISTORY: &str =
+    "SELECT hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC, hash";
+pub(super) const TRIM_PASSWORD_HISTORY: &str = "DELETE FROM password_history WHERE user_id = $1 AND hash NOT IN \
+     (SELECT hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2)";
+pub(super) const SETTING: &str = "SELECT value FROM settings WHERE key = $1";
+pub(super) const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 pub(super) const INSERT_ADMIN_TOKEN: &str =
     "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)";
 pub(super) const ADMIN_TOKEN_EXISTS: &str =
@@ -460,6 +497,188 @@ macro_rules! impl_sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn reserve_attempt(
+                &self,
+                identifier: &str,
+                device: &str,
+                now: OffsetDateTime,
+                max_failures: u32,
+                lock_until: OffsetDateTime,
+            ) -> StoreResult<Attempt> {
+                sqlx::query(sql::ENSURE_LOCKOUT)
+                    .bind(identifier)
+                    .bind(device)
+                    .execute(&self.pool)
+                    .await?;
+                let counted: Option<(i64,)> = sqlx::query_as(sql::RESERVE_ATTEMPT)
+                    .bind(identifier)
+                    .bind(device)
+                    .bind(ts(now))
+                    .bind(i64::from(max_failures))
+                    .bind(ts(lock_until))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if let Some((failures,)) = counted {
+                    return Ok(Attempt::Allowed(
+                        u32::try_from(failures).unwrap_or(u32::MAX),
+                    ));
+                }
+                let (until,): (Option<i64>,) = sqlx::query_as(sql::LOCKED_UNTIL)
+                    .bind(identifier)
+                    .bind(device)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let corrupt = || StoreError::Corrupt("lockouts.locked_until");
+                let until = OffsetDateTime::from_unix_timestamp(until.ok_or_else(corrupt)?)
+                    .map_err(|_| corrupt())?;
+                Ok(Attempt::Locked(until))
+            }
+
+            async fn release_attempt(
+                &self,
+                identifier: &str,
+                device: &str,
+                max_failures: u32,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::RELEASE_ATTEMPT)
+                    .bind(identifier)
+                    .bind(device)
+                    .bind(i64::from(max_failures))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_attempts(&self, identifier: &str, device: &str) -> StoreResult<()> {
+                sqlx::query(sql::CLEAR_ATTEMPTS)
+                    .bind(identifier)
+                    .bind(device)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn unlock_identifier(
+                &self,
+                identifier: &str,
+                now: OffsetDateTime,
+            ) -> StoreResult<u64> {
+                let (locked,): (i64,) = sqlx::query_as(sql::COUNT_LOCKED)
+                    .bind(identifier)
+                    .bind(ts(now))
+                    .fetch_one(&self.pool)
+                    .await?;
+                sqlx::query(sql::UNLOCK_IDENTIFIER)
+                    .bind(identifier)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(u64::try_from(locked).unwrap_or_default())
+            }
+
+            async fn insert_device_token(
+                &self,
+                token_hash: &str,
+                identifier: &str,
+                now: OffsetDateTime,
+                expires_at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_DEVICE_TOKEN)
+                    .bind(token_hash)
+                    .bind(identifier)
+                    .bind(ts(now))
+                    .bind(ts(expires_at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn device_token_valid(
+                &self,
+                token_hash: &str,
+                identifier: &str,
+                now: OffsetDateTime,
+            ) -> StoreResult<bool> {
+                let row: Option<(String,)> = sqlx::query_as(sql::DEVICE_TOKEN_VALID)
+                    .bind(token_hash)
+                    .bind(identifier)
+                    .bind(ts(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn take_rate_token(
+                &self,
+                key: &str,
+                now_ms: i64,
+                interval_ms: i64,
+                window_ms: i64,
+            ) -> StoreResult<Result<(), i64>> {
+                let taken: Option<(i64,)> = sqlx::query_as(sql::TAKE_RATE_TOKEN)
+                    .bind(key)
+                    .bind(now_ms)
+                    .bind(interval_ms)
+                    .bind(window_ms)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if taken.is_some() {
+                    return Ok(Ok(()));
+                }
+                let (tat,): (i64,) = sqlx::query_as(sql::RATE_TAT)
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(Err((tat + interval_ms - now_ms - window_ms).max(1)))
+            }
+
+            async fn push_password_history(
+                &self,
+                user_id: &str,
+                hash: &str,
+                at: OffsetDateTime,
+                keep: u32,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql::PUSH_PASSWORD_HISTORY)
+                    .bind(user_id)
+                    .bind(hash)
+                    .bind(ts(at))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(sql::TRIM_PASSWORD_HISTORY)
+                    .bind(user_id)
+                    .bind(i64::from(keep))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn password_history(&self, user_id: &str) -> StoreResult<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(sql::PASSWORD_HISTORY)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(h,)| h).collect())
+            }
+
+            async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(sql::SETTING)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(v,)| v))
+            }
+
+            async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+                sqlx::query(sql::SET_SETTING)
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn insert_admin_token(

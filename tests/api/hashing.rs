@@ -11,6 +11,10 @@ async fn a_login_flood_is_refused_with_503_and_validation_keeps_working(backend:
     let app = TestApp::spawn_with(backend, |c| {
         c.hashing.workers = 1;
         c.hashing.queue = 1;
+        // This test is about the hashing queue, not about lockout or rate limits.
+        c.lockout.max_failures = 1000;
+        c.rate_limits.login_per_address.burst = 1000;
+        c.rate_limits.login_per_identifier.burst = 1000;
     })
     .await;
     app.user("ann@example.test", "correct horse battery").await;

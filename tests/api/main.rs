@@ -12,4 +12,5 @@ mod http;
 mod import;
 mod login;
 mod password;
+mod protection;
 mod sessions;
