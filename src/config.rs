@@ -129,6 +129,11 @@ pub struct PasswordConfig {
     pub min_length: usize,
     /// Most Unicode code points a new password may have.
     pub max_length: usize,
+    /// Character classes (lowercase, uppercase, digit, other) a new password needs; 0 = no
+    /// composition rule (the default, as NIST SP 800-63B advises).
+    pub require_classes: u8,
+    /// How many previous passwords a new one may not repeat.
+    pub history: u32,
 }
 
 /// A database URL; redacted in `Debug` because it may carry a password.
@@ -247,6 +252,8 @@ impl Default for PasswordConfig {
         Self {
             min_length: 8,
             max_length: 128,
+            require_classes: 0,
+            history: 5,
         }
     }
 }
@@ -351,6 +358,9 @@ impl Config {
             if rate.burst == 0 || rate.per.is_zero() {
                 return Err(bad(key, "burst and per must be more than zero"));
             }
+        }
+        if self.password.require_classes > 4 {
+            return Err(bad("password.require_classes", "must be 0 to 4"));
         }
         if self.password.min_length == 0 || self.password.max_length < self.password.min_length {
             return Err(bad(

@@ -166,6 +166,14 @@ impl From<EngineError> for Problem {
                 let detail = match rule {
                     PasswordRule::TooShort { min } => format!("at least {min} characters"),
                     PasswordRule::TooLong { max } => format!("at most {max} characters"),
+                    PasswordRule::TooCommon => "one of the most common passwords".to_owned(),
+                    PasswordRule::ContainsEmail => "contains the email address".to_owned(),
+                    PasswordRule::TooSimple { classes } => format!(
+                        "needs {classes} of: lowercase, uppercase, digits, other characters"
+                    ),
+                    PasswordRule::Reused { history } => {
+                        format!("one of the last {history} passwords")
+                    }
                 };
                 problem(S::BAD_REQUEST, "The new password is not acceptable").detail(detail)
             }

@@ -20,6 +20,20 @@ pub enum PasswordRule {
         /// The maximum.
         max: usize,
     },
+    /// One of the most common passwords.
+    TooCommon,
+    /// Equal to or containing the local part of the user's email.
+    ContainsEmail,
+    /// Fewer character classes than configured.
+    TooSimple {
+        /// Classes required.
+        classes: u8,
+    },
+    /// One of the user's recent passwords.
+    Reused {
+        /// How many recent passwords are remembered.
+        history: u32,
+    },
 }
 
 /// Why the engine refused or failed.
@@ -147,6 +161,10 @@ impl EngineError {
             Self::CurrentPasswordIncorrect => "current_password_incorrect",
             Self::PasswordRejected(PasswordRule::TooShort { .. }) => "password_too_short",
             Self::PasswordRejected(PasswordRule::TooLong { .. }) => "password_too_long",
+            Self::PasswordRejected(PasswordRule::TooCommon) => "password_too_common",
+            Self::PasswordRejected(PasswordRule::ContainsEmail) => "password_contains_email",
+            Self::PasswordRejected(PasswordRule::TooSimple { .. }) => "password_too_simple",
+            Self::PasswordRejected(PasswordRule::Reused { .. }) => "password_reused",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::ImportInvalid { .. } => "import_invalid",

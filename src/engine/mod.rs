@@ -11,6 +11,7 @@ mod lockout;
 mod login;
 mod organization;
 mod password;
+mod policy;
 mod ratelimit;
 mod session;
 mod users;

@@ -3,34 +3,61 @@
 use super::error::PasswordRule;
 use super::login::LoginOutcome;
 use super::organization::Scope;
+use super::policy;
 use super::{AppSelector, Engine, EngineError, EngineResult};
-use crate::config::PasswordConfig;
-use crate::domain::{Password, PasswordState, SessionKind};
-
-/// Checks a new password against the configured rules. Length counts Unicode code points.
-pub(crate) fn check_policy(policy: &PasswordConfig, password: &Password) -> EngineResult<()> {
-    let length = password.chars();
-    if length < policy.min_length {
-        return Err(EngineError::PasswordRejected(PasswordRule::TooShort {
-            min: policy.min_length,
-        }));
-    }
-    if length > policy.max_length {
-        return Err(EngineError::PasswordRejected(PasswordRule::TooLong {
-            max: policy.max_length,
-        }));
-    }
-    Ok(())
-}
+use crate::domain::{Password, PasswordState, SessionKind, User};
 
 impl Engine {
-    /// Checks a new password against the policy and hashes it on the pool.
-    pub(crate) async fn hash_new_password(&self, password: &Password) -> EngineResult<String> {
-        check_policy(&self.config.password, password)?;
+    /// Checks a new password for the user with `email` against the policy and hashes it.
+    pub(crate) async fn hash_new_password(
+        &self,
+        password: &Password,
+        email: &str,
+    ) -> EngineResult<String> {
+        policy::check(&self.config.password, password, email)?;
         self.hasher
             .hash(password.secret())
             .await
             .map_err(|e| self.hash_error(e))
+    }
+
+    /// Stores a user's new password hash and remembers it for the reuse rule.
+    pub(crate) async fn store_new_password(&self, user: &User, hash: &str) -> EngineResult<()> {
+        self.store
+            .set_password(&user.id, hash, PasswordState::Ok, None)
+            .await?;
+        self.store
+            .push_password_history(&user.id, hash, self.now(), self.config.password.history)
+            .await?;
+        Ok(())
+    }
+
+    /// Refuses a password equal to the current one or one of the remembered previous ones.
+    pub(crate) async fn check_reuse(&self, user: &User, password: &Password) -> EngineResult<()> {
+        let history = self.config.password.history;
+        if history == 0 {
+            return Ok(());
+        }
+        let mut hashes = self.store.password_history(&user.id).await?;
+        hashes.truncate(usize::try_from(history).unwrap_or(usize::MAX));
+        if let Some(current) = &user.password_hash
+            && !hashes.contains(&current.0)
+        {
+            hashes.push(current.0.clone());
+        }
+        for hash in hashes {
+            let verdict = self
+                .hasher
+                .verify(password.secret(), &hash)
+                .await
+                .map_err(|e| self.hash_error(e))?;
+            if verdict.matched {
+                return Err(EngineError::PasswordRejected(PasswordRule::Reused {
+                    history,
+                }));
+            }
+        }
+        Ok(())
     }
 
     /// Changes the password of the token's user, with a full or a restricted (`password_update`)
@@ -60,10 +87,9 @@ impl Engine {
         if !verdict.matched {
             return Err(EngineError::CurrentPasswordIncorrect);
         }
-        let new_hash = self.hash_new_password(&new).await?;
-        self.store
-            .set_password(&user.id, &new_hash, PasswordState::Ok, None)
-            .await?;
+        let new_hash = self.hash_new_password(&new, &user.email).await?;
+        self.check_reuse(&user, &new).await?;
+        self.store_new_password(&user, &new_hash).await?;
         self.end_user_sessions(&user.id).await?;
         user.password_state = PasswordState::Ok;
         user.password_expires_at = None;
@@ -75,33 +101,5 @@ impl Engine {
             provider: None,
         };
         self.admit(user, &app, &scope).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pw(text: &str) -> Password {
-        Password::parse(text.to_owned()).unwrap()
-    }
-
-    #[test]
-    fn length_counts_code_points_not_bytes() {
-        let policy = PasswordConfig {
-            min_length: 8,
-            max_length: 10,
-        };
-        assert!(
-            check_policy(&policy, &pw("ééééééé")).is_err(),
-            "7 code points, 14 bytes"
-        );
-        assert!(check_policy(&policy, &pw("éééééééé")).is_ok());
-        assert!(matches!(
-            check_policy(&policy, &pw("12345678901")),
-            Err(EngineError::PasswordRejected(PasswordRule::TooLong {
-                max: 10
-            }))
-        ));
     }
 }

@@ -55,7 +55,9 @@ impl Engine {
     /// Creates a user.
     pub async fn create_user(&self, new: NewUser) -> EngineResult<User> {
         let password_hash = match &new.password {
-            Some(password) => Some(PasswordHash(self.hash_new_password(password).await?)),
+            Some(password) => Some(PasswordHash(
+                self.hash_new_password(password, new.email.as_str()).await?,
+            )),
             None => None,
         };
         let user = User {
@@ -74,6 +76,12 @@ impl Engine {
             mfa: false,
         };
         self.store.insert_user(&user, self.now()).await?;
+        if let Some(hash) = &user.password_hash {
+            let history = self.config.password.history;
+            self.store
+                .push_password_history(&user.id, &hash.0, self.now(), history)
+                .await?;
+        }
         Ok(user)
     }
 
@@ -105,10 +113,8 @@ impl Engine {
     /// Sets a user's password as an administrator; every session of the user ends.
     pub async fn set_user_password(&self, user: &UserRef, password: &Password) -> EngineResult<()> {
         let found = self.user(user).await?;
-        let hash = self.hash_new_password(password).await?;
-        self.store
-            .set_password(&found.id, &hash, PasswordState::Ok, None)
-            .await?;
+        let hash = self.hash_new_password(password, &found.email).await?;
+        self.store_new_password(&found, &hash).await?;
         self.end_user_sessions(&found.id).await
     }
 }

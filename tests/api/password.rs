@@ -8,6 +8,8 @@ both_backends!(
     changing_the_password_returns_a_fresh_token_and_ends_other_sessions,
     wrong_current_password_changes_nothing,
     new_password_must_meet_the_length_rules,
+    each_password_rule_refuses_with_its_own_code,
+    the_last_five_passwords_cannot_be_reused,
     expired_password_yields_a_token_good_only_for_the_change,
     password_past_its_expiry_date_needs_a_change,
 );
@@ -145,5 +147,62 @@ async fn password_past_its_expiry_date_needs_a_change(backend: Backend) {
     assert_eq!(
         app.login("ann@example.test", "wrong guess").await.status(),
         401
+    );
+}
+
+async fn change(app: &TestApp, token: &str, current: &str, new: &str) -> reqwest::Response {
+    app.post_auth(
+        "/v1/password",
+        token,
+        json!({"current_password": current, "new_password": new}),
+    )
+    .await
+}
+
+async fn each_password_rule_refuses_with_its_own_code(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.password.require_classes = 3).await;
+    app.user("annabel@example.test", OLD).await;
+    let token = app.token("annabel@example.test", OLD).await;
+    for (new, code) in [
+        ("short", "password_too_short"),
+        ("Password1", "password_too_common"),
+        ("I am Annabel 2", "password_contains_email"),
+        ("only lowercase words", "password_too_simple"),
+    ] {
+        let response = change(&app, &token, OLD, new).await;
+        assert_eq!(response.status(), 400, "{new}");
+        assert_eq!(code_of(response).await, code, "{new}");
+    }
+    assert_eq!(
+        change(&app, &token, OLD, "Tall Giraffe 42").await.status(),
+        200
+    );
+}
+
+async fn the_last_five_passwords_cannot_be_reused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("ann@example.test", OLD).await;
+    let mut current = OLD.to_owned();
+    let mut token = app.token("ann@example.test", OLD).await;
+    let reused = change(&app, &token, &current, OLD).await;
+    assert_eq!(
+        code_of(reused).await,
+        "password_reused",
+        "the current password"
+    );
+    for n in 1..=5 {
+        let next = format!("passphrase number {n}");
+        let response = change(&app, &token, &current, &next).await;
+        assert_eq!(response.status(), 200, "{next}");
+        let body: Value = response.json().await.unwrap();
+        token = body["token"].as_str().unwrap().to_owned();
+        current = next;
+    }
+    let recent = change(&app, &token, &current, "passphrase number 2").await;
+    assert_eq!(code_of(recent).await, "password_reused");
+    assert_eq!(
+        change(&app, &token, &current, OLD).await.status(),
+        200,
+        "six passwords ago is allowed"
     );
 }
