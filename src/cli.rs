@@ -40,6 +40,12 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Switch maintenance mode (every face answers 503 but health and admin) on or off.
+    Maintenance {
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -132,6 +138,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let token = engine.create_admin_token(&name).await?;
             println!("{}", token.expose_secret());
+        }
+        Command::Maintenance { state } => {
+            engine.set_maintenance(state == "on").await?;
+            println!("maintenance {state}");
         }
         Command::User { command } => user(&engine, command).await?,
     }

@@ -163,3 +163,27 @@ pub async fn set_password(
         Err(e) => Problem::from(e).into_response(),
     }
 }
+
+/// The body of `POST /v1/admin/maintenance`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceBody {
+    enabled: bool,
+}
+
+/// `GET /v1/admin/maintenance`.
+pub async fn maintenance(State(state): State<AppState>, _: Admin) -> Response {
+    Json(serde_json::json!({"enabled": state.engine.maintenance().await})).into_response()
+}
+
+/// `POST /v1/admin/maintenance {"enabled"}`: holds for every instance within a second.
+pub async fn set_maintenance(
+    State(state): State<AppState>,
+    _: Admin,
+    JsonBody(body): JsonBody<MaintenanceBody>,
+) -> Response {
+    match state.engine.set_maintenance(body.enabled).await {
+        Ok(()) => Json(serde_json::json!({"enabled": body.enabled})).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -46,7 +47,11 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/users/{user}/disable", post(admin::disable_user))
         .route("/users/{user}/enable", post(admin::enable_user))
         .route("/users/{user}/unlock", post(admin::unlock_user))
-        .route("/users/{user}/password", post(admin::set_password));
+        .route("/users/{user}/password", post(admin::set_password))
+        .route(
+            "/maintenance",
+            get(admin::maintenance).post(admin::set_maintenance),
+        );
     let v1 = Router::new()
         .route("/login", post(login::login))
         .route("/session", get(session::current))
@@ -58,6 +63,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/readyz", get(health::ready))
         .nest("/v1", v1)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            maintenance_guard,
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(SetResponseHeaderLayer::overriding(
@@ -79,6 +88,30 @@ pub fn router(engine: Arc<Engine>) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Seconds a client is told to wait during maintenance.
+const MAINTENANCE_RETRY_AFTER: u64 = 120;
+
+/// In maintenance mode every face answers 503, except health checks and the admin API (which
+/// is how maintenance is switched off again).
+async fn maintenance_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let exempt = path == "/healthz" || path == "/readyz" || path.starts_with("/v1/admin/");
+    if !exempt && state.engine.maintenance().await {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "maintenance",
+            "The server is in maintenance; try again later",
+        )
+        .retry_after(MAINTENANCE_RETRY_AFTER)
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The log span of a request: method and path only. The query string is left out: tokens are

@@ -61,6 +61,12 @@ impl Problem {
         self
     }
 
+    /// Asks the client to wait this many seconds (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     /// Invalid fields, named.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let errors = serde_json::to_value(errors).unwrap_or(Value::Null);

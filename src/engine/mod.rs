@@ -9,6 +9,7 @@ mod error;
 mod import;
 mod lockout;
 mod login;
+mod maintenance;
 mod organization;
 mod password;
 mod policy;
@@ -45,6 +46,8 @@ pub struct Engine {
     sessions: SessionCache,
     /// Per-address rate limit buckets of this instance (identifier buckets live in the store).
     limiter: ratelimit::MemoryLimiter,
+    /// This instance's copy of the maintenance switch.
+    maintenance: maintenance::MaintenanceCache,
 }
 
 impl Engine {
@@ -62,6 +65,7 @@ impl Engine {
             config,
             sessions: SessionCache::new(),
             limiter: ratelimit::MemoryLimiter::default(),
+            maintenance: maintenance::MaintenanceCache::default(),
         }
     }
 

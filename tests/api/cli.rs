@@ -209,6 +209,35 @@ async fn cli_commands_act_on_the_shared_store(backend: Backend) {
         200
     );
 
+    for _ in 0..5 {
+        app.login("bo@example.test", "wrong password").await;
+    }
+    assert_eq!(
+        app.login("bo@example.test", "imported passphrase")
+            .await
+            .status(),
+        423
+    );
+    let unlock = doorward(&["user", "unlock", "bo@example.test"], &env, None).await;
+    assert_eq!(unlock.stdout.trim(), "unlocked", "{}", unlock.stderr);
+    assert_eq!(
+        app.login("bo@example.test", "imported passphrase")
+            .await
+            .status(),
+        200
+    );
+
+    assert!(doorward(&["maintenance", "on"], &env, None).await.ok);
+    app.advance(time::Duration::seconds(1));
+    assert_eq!(
+        app.login("ann@example.test", "second passphrase")
+            .await
+            .status(),
+        503
+    );
+    assert!(doorward(&["maintenance", "off"], &env, None).await.ok);
+    app.advance(time::Duration::seconds(1));
+
     let token = doorward(&["admin", "token", "create"], &env, None).await;
     assert!(token.ok, "{}", token.stderr);
     let admin = token.stdout.trim();

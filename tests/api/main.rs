@@ -11,6 +11,7 @@ mod hashing;
 mod http;
 mod import;
 mod login;
+mod maintenance;
 mod password;
 mod protection;
 mod sessions;
