@@ -187,3 +187,38 @@ pub async fn set_maintenance(
         Err(e) => Problem::from(e).into_response(),
     }
 }
+
+/// The query of `GET /v1/admin/audit`.
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    user: Option<String>,
+    since: Option<String>,
+}
+
+/// `GET /v1/admin/audit?user=…&since=…` (`user` an id or email, `since` RFC 3339).
+pub async fn audit(
+    State(state): State<AppState>,
+    _: Admin,
+    query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(axum::extract::Query(query)) = query else {
+        return bad_parameter("query", "expected user and since").into_response();
+    };
+    let user = match query.user.as_deref().map(user_ref).transpose() {
+        Ok(user) => user,
+        Err(problem) => return problem.into_response(),
+    };
+    let since = match query
+        .since
+        .as_deref()
+        .map(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339))
+    {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => return bad_parameter("since", "must be an RFC 3339 time").into_response(),
+    };
+    match state.engine.audit_events(user.as_ref(), since).await {
+        Ok(events) => Json(events).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

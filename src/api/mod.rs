@@ -44,6 +44,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
             post(admin::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route("/users", get(admin::list_users).post(admin::create_user))
+        .route("/audit", get(admin::audit))
         .route("/users/{user}/disable", post(admin::disable_user))
         .route("/users/{user}/enable", post(admin::enable_user))
         .route("/users/{user}/unlock", post(admin::unlock_user))

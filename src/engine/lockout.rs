@@ -11,6 +11,7 @@
 //! and the attempt that reaches the maximum sets the lock, so parallel attempts cannot slip
 //! past it and at most `max_failures` passwords are checked per lock period.
 
+use super::audit::Event;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::token;
 use crate::store::Attempt;
@@ -69,6 +70,18 @@ impl Engine {
                     anonymous = bucket.device.is_empty(),
                     "identifier locked after failures"
                 );
+                let outcome = if bucket.device.is_empty() {
+                    "locked"
+                } else {
+                    "device_locked"
+                };
+                self.audit(Event {
+                    kind: "lockout",
+                    outcome,
+                    identifier: Some(&bucket.identifier),
+                    ..Event::default()
+                })
+                .await;
                 Ok(())
             }
             Attempt::Allowed(_) => Ok(()),
@@ -128,6 +141,14 @@ impl Engine {
                 .unlock_identifier(&name.to_lowercase(), now)
                 .await?;
         }
+        let outcome = if locked > 0 { "success" } else { "not_locked" };
+        self.audit(Event {
+            kind: "unlock",
+            outcome,
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
         Ok(locked > 0)
     }
 }

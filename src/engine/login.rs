@@ -3,6 +3,7 @@
 //! hint of step 5.
 
 use super::application::{AppSelector, SignInLocation};
+use super::audit::Event;
 use super::organization::Scope;
 use super::session::IssuedSession;
 use super::{Engine, EngineError, EngineResult};
@@ -81,8 +82,41 @@ enum Credential<'a> {
 }
 
 impl Engine {
-    /// Signs in with a password.
+    /// Signs in with a password, and records the outcome in the audit trail.
     pub async fn login(&self, request: LoginRequest) -> EngineResult<LoginOutcome> {
+        let identifier = request.login.key();
+        let source = request.source;
+        let mut user_id = None;
+        let result = self.sign_in(request, &mut user_id).await;
+        let outcome = match &result {
+            Ok(LoginOutcome::Authenticated(_)) => "success",
+            Ok(LoginOutcome::PasswordUpdateRequired(_)) => "password_update_required",
+            Ok(LoginOutcome::MfaRequired(_)) => "mfa_required",
+            // Floods are not written down one by one; the logs and metrics show them.
+            Err(EngineError::RateLimited { .. } | EngineError::Busy { .. }) => return result,
+            Err(e) => e.code(),
+        };
+        let application_id = result
+            .as_ref()
+            .ok()
+            .map(|o| o.session().session.application_id.clone());
+        self.audit(Event {
+            kind: "login",
+            outcome,
+            user_id: user_id.as_deref(),
+            identifier: Some(&identifier),
+            application_id: application_id.as_deref(),
+            source,
+        })
+        .await;
+        result
+    }
+
+    async fn sign_in(
+        &self,
+        request: LoginRequest,
+        user_id: &mut Option<String>,
+    ) -> EngineResult<LoginOutcome> {
         let identifier = request.login.key();
         self.limit_login(request.source, &identifier).await?;
         let app = self
@@ -93,6 +127,7 @@ impl Engine {
             .await?;
         self.reserve_attempt(&bucket).await?;
         let user = self.find_user(&request.login).await?;
+        *user_id = user.as_ref().map(|u| u.id.clone());
         let checked = match credential_for(user.as_ref(), request.client) {
             Ok(credential) => self
                 .check_credential(&credential, &request.password)

@@ -4,6 +4,7 @@
 
 mod admin;
 mod application;
+mod audit;
 mod cache;
 mod error;
 mod import;

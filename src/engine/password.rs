@@ -1,5 +1,6 @@
 //! Password changes and the rules a new password must meet.
 
+use super::audit::Event;
 use super::error::PasswordRule;
 use super::login::LoginOutcome;
 use super::organization::Scope;
@@ -85,12 +86,26 @@ impl Engine {
             .await
             .map_err(|e| self.hash_error(e))?;
         if !verdict.matched {
+            self.audit(Event {
+                kind: "password_change",
+                outcome: EngineError::CurrentPasswordIncorrect.code(),
+                user_id: Some(&user.id),
+                ..Event::default()
+            })
+            .await;
             return Err(EngineError::CurrentPasswordIncorrect);
         }
         let new_hash = self.hash_new_password(&new, &user.email).await?;
         self.check_reuse(&user, &new).await?;
         self.store_new_password(&user, &new_hash).await?;
         self.end_user_sessions(&user.id).await?;
+        self.audit(Event {
+            kind: "password_change",
+            outcome: "success",
+            user_id: Some(&user.id),
+            ..Event::default()
+        })
+        .await;
         user.password_state = PasswordState::Ok;
         user.password_expires_at = None;
         let app = self

@@ -176,6 +176,18 @@ impl Engine {
             }
             LogoutScope::All => self.end_user_sessions(&live.user().id).await?,
         }
+        let kind = match scope {
+            LogoutScope::This => "logout",
+            LogoutScope::All => "logout_all",
+        };
+        self.audit(super::audit::Event {
+            kind,
+            outcome: "success",
+            user_id: Some(&live.user().id),
+            application_id: Some(&live.session().application_id),
+            ..super::audit::Event::default()
+        })
+        .await;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Administration of users: create, disable, enable, set a password, list. The CLI and the
 //! admin API call these same functions.
 
+use super::audit::Event;
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::{
     Email, Password, PasswordHash, PasswordState, Realm, User, UserStatus, Username,
@@ -106,6 +107,18 @@ impl Engine {
         if status != UserStatus::Active {
             self.end_user_sessions(&found.id).await?;
         }
+        let kind = match status {
+            UserStatus::Active => "user_enabled",
+            UserStatus::Disabled => "user_disabled",
+            UserStatus::PendingActivation => "user_pending",
+        };
+        self.audit(Event {
+            kind,
+            outcome: "success",
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
         found.status = status;
         Ok(found)
     }
@@ -115,7 +128,15 @@ impl Engine {
         let found = self.user(user).await?;
         let hash = self.hash_new_password(password, &found.email).await?;
         self.store_new_password(&found, &hash).await?;
-        self.end_user_sessions(&found.id).await
+        self.end_user_sessions(&found.id).await?;
+        self.audit(Event {
+            kind: "password_set",
+            outcome: "success",
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
+        Ok(())
     }
 }
 

@@ -11,7 +11,8 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{
-    Application, Factor, Membership, Organization, PasswordState, Session, User, UserStatus,
+    Application, AuditEvent, Factor, Membership, Organization, OutboxMessage, PasswordState,
+    Session, User, UserStatus,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -199,6 +200,36 @@ pub trait Store: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
     /// Sets a server-wide setting.
     async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// Records a security event.
+    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Security events, newest first, optionally of one user and since a time.
+    async fn audit_events(
+        &self,
+        user_id: Option<&str>,
+        since: Option<OffsetDateTime>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>>;
+    /// Keeps a message in the outbox.
+    async fn insert_outbox(&self, message: &OutboxMessage) -> StoreResult<()>;
+    /// Outbox messages, newest first.
+    async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+    /// Stores a single-use token (by SHA-256).
+    async fn insert_one_time_token(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        user_id: &str,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Uses a single-use token atomically: its user when it was unused, unexpired and for
+    /// `purpose`; `None` otherwise (and then it stays as it was).
+    async fn use_one_time_token(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>>;
 
     /// Stores an admin token (by SHA-256).
     async fn insert_admin_token(

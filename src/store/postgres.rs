@@ -1,16 +1,11 @@
 //! The PostgreSQL store: several Doorward instances share one database, so lockouts, logouts
 //! and limits hold across all of them.
 
-use super::rows::{
-    self, ApplicationRow, FactorRow, MembershipRow, OrganizationRow, SessionRow, UserRow, ts,
-};
-use super::sql::{self, impl_sql_store};
-use super::{Attempt, ImportBatch, MembershipWithOrg, Store, StoreError, StoreResult};
-use crate::domain::{Application, Factor, Organization, PasswordState, Session, User, UserStatus};
+use super::StoreResult;
+use super::sql::impl_sql_store;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
-use time::OffsetDateTime;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 

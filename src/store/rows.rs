@@ -3,9 +3,9 @@
 
 use super::{StoreError, StoreResult};
 use crate::domain::{
-    Application, Assurance, Factor, FactorKind, FactorStatus, Membership, MembershipStatus,
-    MfaPolicy, OrgKind, OrgStatus, Organization, PasswordHash, PasswordState, Realm, Role, Session,
-    SessionKind, User, UserStatus,
+    Application, Assurance, AuditEvent, Factor, FactorKind, FactorStatus, Membership,
+    MembershipStatus, MfaPolicy, OrgKind, OrgStatus, Organization, OutboxMessage, PasswordHash,
+    PasswordState, Realm, Role, Session, SessionKind, User, UserStatus,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -234,4 +234,56 @@ pub fn all<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Ve
 /// Converts an optional row.
 pub fn one<R, T: TryFrom<R, Error = StoreError>>(row: Option<R>) -> StoreResult<Option<T>> {
     row.map(T::try_from).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    id: String,
+    at: i64,
+    kind: String,
+    outcome: String,
+    user_id: Option<String>,
+    identifier: Option<String>,
+    application_id: Option<String>,
+    source: Option<String>,
+}
+
+impl TryFrom<AuditRow> for AuditEvent {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> StoreResult<Self> {
+        Ok(AuditEvent {
+            id: r.id,
+            at: time_of(r.at, "audit_events.at")?,
+            kind: r.kind,
+            outcome: r.outcome,
+            user_id: r.user_id,
+            identifier: r.identifier,
+            application_id: r.application_id,
+            source: r.source,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct OutboxRow {
+    id: String,
+    at: i64,
+    channel: String,
+    recipient: String,
+    subject: String,
+    body: String,
+}
+
+impl TryFrom<OutboxRow> for OutboxMessage {
+    type Error = StoreError;
+    fn try_from(r: OutboxRow) -> StoreResult<Self> {
+        Ok(OutboxMessage {
+            id: r.id,
+            at: time_of(r.at, "outbox.at")?,
+            channel: r.channel,
+            recipient: r.recipient,
+            subject: r.subject,
+            body: r.body,
+        })
+    }
 }

@@ -175,6 +175,17 @@ pub(super) const TRIM_PASSWORD_HISTORY: &str = "DELETE FROM password_history WHE
 pub(super) const SETTING: &str = "SELECT value FROM settings WHERE key = $1";
 pub(super) const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
+pub(super) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, kind, outcome, user_id, identifier, \
+     application_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub(super) const AUDIT_EVENTS: &str = "SELECT id, at, kind, outcome, user_id, identifier, application_id, source \
+     FROM audit_events WHERE ($1 IS NULL OR user_id = $1) AND at >= $2 ORDER BY at DESC, id LIMIT $3";
+pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, at, channel, recipient, subject, body) VALUES ($1, $2, $3, $4, $5, $6)";
+pub(super) const OUTBOX: &str =
+    "SELECT id, at, channel, recipient, subject, body FROM outbox ORDER BY at DESC, id LIMIT $1";
+pub(super) const INSERT_ONE_TIME_TOKEN: &str = "INSERT INTO one_time_tokens (token_hash, purpose, user_id, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)";
+pub(super) const USE_ONE_TIME_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $3 \
+     WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id";
+
 pub(super) const INSERT_ADMIN_TOKEN: &str =
     "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)";
 pub(super) const ADMIN_TOKEN_EXISTS: &str =
@@ -184,6 +195,18 @@ pub(super) const ADMIN_TOKEN_EXISTS: &str =
 /// a `MIGRATOR` static in scope.
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $kind:literal) => {
+        use time::OffsetDateTime;
+        use $crate::domain::{
+            Application, AuditEvent, Factor, Organization, OutboxMessage, PasswordState, Session,
+            User, UserStatus,
+        };
+        use $crate::store::rows::{
+            self, ApplicationRow, AuditRow, FactorRow, MembershipRow, OrganizationRow, OutboxRow,
+            SessionRow, UserRow, ts,
+        };
+        use $crate::store::sql;
+        use $crate::store::{Attempt, ImportBatch, MembershipWithOrg, Store, StoreError};
+
         type Args<'q> = <$db as sqlx::Database>::Arguments<'q>;
         type Query<'q> = sqlx::query::Query<'q, $db, Args<'q>>;
 
@@ -679,6 +702,89 @@ macro_rules! impl_sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn insert_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_AUDIT)
+                    .bind(&e.id)
+                    .bind(ts(e.at))
+                    .bind(&e.kind)
+                    .bind(&e.outcome)
+                    .bind(&e.user_id)
+                    .bind(&e.identifier)
+                    .bind(&e.application_id)
+                    .bind(&e.source)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn audit_events(
+                &self,
+                user_id: Option<&str>,
+                since: Option<OffsetDateTime>,
+                limit: u32,
+            ) -> StoreResult<Vec<AuditEvent>> {
+                let found: Vec<AuditRow> = sqlx::query_as(sql::AUDIT_EVENTS)
+                    .bind(user_id)
+                    .bind(since.map_or(i64::MIN, ts))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn insert_outbox(&self, m: &OutboxMessage) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_OUTBOX)
+                    .bind(&m.id)
+                    .bind(ts(m.at))
+                    .bind(&m.channel)
+                    .bind(&m.recipient)
+                    .bind(&m.subject)
+                    .bind(&m.body)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+                let found: Vec<OutboxRow> = sqlx::query_as(sql::OUTBOX)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn insert_one_time_token(
+                &self,
+                token_hash: &str,
+                purpose: &str,
+                user_id: &str,
+                expires_at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_ONE_TIME_TOKEN)
+                    .bind(token_hash)
+                    .bind(purpose)
+                    .bind(user_id)
+                    .bind(ts(expires_at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn use_one_time_token(
+                &self,
+                token_hash: &str,
+                purpose: &str,
+                now: OffsetDateTime,
+            ) -> StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(sql::USE_ONE_TIME_TOKEN)
+                    .bind(token_hash)
+                    .bind(purpose)
+                    .bind(ts(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(user,)| user))
             }
 
             async fn insert_admin_token(

@@ -1,18 +1,13 @@
 //! The embedded SQLite store: one file, zero set-up, WAL journal for concurrent readers.
 
-use super::rows::{
-    self, ApplicationRow, FactorRow, MembershipRow, OrganizationRow, SessionRow, UserRow, ts,
-};
-use super::sql::{self, impl_sql_store};
-use super::{Attempt, ImportBatch, MembershipWithOrg, Store, StoreError, StoreResult};
-use crate::domain::{Application, Factor, Organization, PasswordState, Session, User, UserStatus};
+use super::StoreResult;
+use super::sql::impl_sql_store;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
 use std::time::Duration;
-use time::OffsetDateTime;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 

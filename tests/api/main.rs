@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod audit;
 mod cli;
 mod hashing;
 mod http;

@@ -1,0 +1,96 @@
+//! The audit trail records failures, locks, unlocks, state and password changes, without
+//! secrets, and admins can query it by user and time.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+use serde_json::{Value, json};
+
+both_backends!(security_events_are_recorded_without_secrets);
+
+async fn security_events_are_recorded_without_secrets(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.user("ann@example.test", "correct horse battery").await;
+    let admin = app.admin_token().await;
+    for _ in 0..5 {
+        app.login("ann@example.test", "wrong password one").await;
+    }
+    app.advance(time::Duration::minutes(1));
+    app.post_auth("/v1/admin/users/ann@example.test/unlock", &admin, json!({}))
+        .await;
+    let token = app.token("ann@example.test", "correct horse battery").await;
+    app.post_auth(
+        "/v1/password",
+        &token,
+        json!({"current_password": "correct horse battery", "new_password": "a brand new passphrase"}),
+    )
+    .await;
+    app.post_auth(&format!("/v1/admin/users/{id}/disable"), &admin, json!({}))
+        .await;
+
+    let response = app
+        .get_auth("/v1/admin/audit?user=ann@example.test", &admin)
+        .await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for secret in [
+        "wrong password one",
+        "correct horse battery",
+        "a brand new passphrase",
+        &token,
+    ] {
+        assert!(!text.contains(secret), "a secret reached the audit trail");
+    }
+    let events: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let seen: Vec<(String, String)> = events
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("login", "invalid_credentials"),
+        ("unlock", "success"),
+        ("login", "success"),
+        ("password_change", "success"),
+        ("user_disabled", "success"),
+    ];
+    for (kind, outcome) in expected {
+        assert!(
+            seen.contains(&(kind.to_owned(), outcome.to_owned())),
+            "{kind}/{outcome} in {seen:?}"
+        );
+    }
+    assert_eq!(
+        seen.iter()
+            .filter(|(k, o)| k == "login" && o == "invalid_credentials")
+            .count(),
+        5
+    );
+
+    let all: Vec<Value> = app
+        .get_auth("/v1/admin/audit", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        all.iter()
+            .any(|e| e["kind"] == "lockout" && e["identifier"] == "ann@example.test")
+    );
+
+    let recent: Vec<Value> = app
+        .get_auth("/v1/admin/audit?since=2026-03-01T09:00:30Z", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        recent.iter().all(|e| e["kind"] != "lockout"),
+        "events before `since` are left out"
+    );
+    assert!(recent.iter().any(|e| e["kind"] == "unlock"));
+}
