@@ -80,6 +80,8 @@ pub struct RateLimitConfig {
     pub login_per_address: Rate,
     /// Sign-in attempts per submitted identifier (shared by every instance).
     pub login_per_identifier: Rate,
+    /// Activation and reset messages per address or email (shared by every instance).
+    pub send_per_identifier: Rate,
 }
 
 /// Session lifetimes; applications may override both.
@@ -134,6 +136,10 @@ pub struct PasswordConfig {
     pub require_classes: u8,
     /// How many previous passwords a new one may not repeat.
     pub history: u32,
+    /// Passwords expire this long after they are set; off by default (NIST SP 800-63B advises
+    /// against periodic changes).
+    #[serde(deserialize_with = "optional_duration")]
+    pub max_age: Option<Duration>,
 }
 
 /// A database URL; redacted in `Debug` because it may carry a password.
@@ -213,6 +219,10 @@ impl Default for RateLimitConfig {
                 burst: 10,
                 per: Duration::from_secs(60),
             },
+            send_per_identifier: Rate {
+                burst: 5,
+                per: Duration::from_secs(15 * 60),
+            },
         }
     }
 }
@@ -254,6 +264,7 @@ impl Default for PasswordConfig {
             max_length: 128,
             require_classes: 0,
             history: 5,
+            max_age: None,
         }
     }
 }
@@ -443,6 +454,10 @@ fn key_error(e: &serde_path_to_error::Error<toml::de::Error>) -> ConfigError {
 fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     rest.split('`').next().map(str::to_owned)
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

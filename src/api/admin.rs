@@ -222,3 +222,11 @@ pub async fn audit(
         Err(e) => Problem::from(e).into_response(),
     }
 }
+
+/// `GET /v1/admin/outbox`: messages kept instead of being sent, newest first.
+pub async fn outbox(State(state): State<AppState>, _: Admin) -> Response {
+    match state.engine.outbox().await {
+        Ok(messages) => Json(messages).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

@@ -7,6 +7,7 @@ mod extract;
 mod health;
 mod login;
 mod problem;
+mod recovery;
 mod session;
 mod view;
 
@@ -45,6 +46,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         )
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/audit", get(admin::audit))
+        .route("/outbox", get(admin::outbox))
         .route("/users/{user}/disable", post(admin::disable_user))
         .route("/users/{user}/enable", post(admin::enable_user))
         .route("/users/{user}/unlock", post(admin::unlock_user))
@@ -58,6 +60,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/session", get(session::current))
         .route("/logout", post(session::logout))
         .route("/password", post(login::change_password))
+        .route("/password/forgot", post(recovery::forgot_password))
+        .route("/password/reset", post(recovery::reset_password))
+        .route("/activation", post(recovery::activate))
+        .route("/activation/send", post(recovery::send_activation))
         .nest("/admin", admin);
     Router::new()
         .route("/healthz", get(health::health))

@@ -165,6 +165,9 @@ impl From<EngineError> for Problem {
             }
             EngineError::Unauthenticated => problem(S::UNAUTHORIZED, "Invalid or expired token"),
             EngineError::TokenRestricted => problem(S::FORBIDDEN, "This token cannot be used here"),
+            EngineError::InvalidCode => {
+                problem(S::BAD_REQUEST, "The code is invalid, used or expired")
+            }
             EngineError::CurrentPasswordIncorrect => {
                 problem(S::FORBIDDEN, "The current password is incorrect")
             }

@@ -104,6 +104,9 @@ pub enum EngineError {
     /// The token is restricted (password update, pending MFA) and cannot be used here.
     #[error("the token cannot be used for this")]
     TokenRestricted,
+    /// An activation or reset code that is unknown, used or expired.
+    #[error("the code is invalid, used or expired")]
+    InvalidCode,
     /// The current password given to a password change is wrong.
     #[error("the current password is incorrect")]
     CurrentPasswordIncorrect,
@@ -158,6 +161,7 @@ impl EngineError {
             Self::ApplicationForbidden => "application_forbidden",
             Self::Unauthenticated => "invalid_token",
             Self::TokenRestricted => "token_restricted",
+            Self::InvalidCode => "invalid_code",
             Self::CurrentPasswordIncorrect => "current_password_incorrect",
             Self::PasswordRejected(PasswordRule::TooShort { .. }) => "password_too_short",
             Self::PasswordRejected(PasswordRule::TooLong { .. }) => "password_too_long",

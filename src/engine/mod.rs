@@ -11,10 +11,12 @@ mod import;
 mod lockout;
 mod login;
 mod maintenance;
+mod notify;
 mod organization;
 mod password;
 mod policy;
 mod ratelimit;
+mod recovery;
 mod session;
 mod users;
 

@@ -24,8 +24,9 @@ impl Engine {
 
     /// Stores a user's new password hash and remembers it for the reuse rule.
     pub(crate) async fn store_new_password(&self, user: &User, hash: &str) -> EngineResult<()> {
+        let expires_at = self.config.password.max_age.map(|age| self.now() + age);
         self.store
-            .set_password(&user.id, hash, PasswordState::Ok, None)
+            .set_password(&user.id, hash, PasswordState::Ok, expires_at)
             .await?;
         self.store
             .push_password_history(&user.id, hash, self.now(), self.config.password.history)

@@ -54,20 +54,31 @@ impl Engine {
         source: Option<IpAddr>,
         identifier: &str,
     ) -> EngineResult<()> {
-        let limits = self.config.rate_limits;
+        let rate = self.config.rate_limits.login_per_identifier;
+        self.limit("login", source, identifier, rate).await
+    }
+
+    /// Limits an `action` per source address (this instance's memory, at the per-address
+    /// rate) and per identifier (in the store, shared by every instance, at `rate`).
+    pub(crate) async fn limit(
+        &self,
+        action: &str,
+        source: Option<IpAddr>,
+        identifier: &str,
+        rate: Rate,
+    ) -> EngineResult<()> {
         let now = self.clock.now();
         if let Some(address) = source {
-            let key = format!("login:addr:{address}");
+            let key = format!("{action}:addr:{address}");
             self.limiter
-                .take(&key, limits.login_per_address, now)
+                .take(&key, self.config.rate_limits.login_per_address, now)
                 .map_err(|retry_after| EngineError::RateLimited { retry_after })?;
         }
-        let rate = limits.login_per_identifier;
         let interval = ms(rate.interval());
         let taken = self
             .store
             .take_rate_token(
-                &format!("login:id:{identifier}"),
+                &format!("{action}:id:{identifier}"),
                 millis(now),
                 interval,
                 interval.saturating_mul(i64::from(rate.burst)),

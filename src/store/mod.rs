@@ -222,6 +222,14 @@ pub trait Store: Send + Sync + 'static {
         user_id: &str,
         expires_at: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// The user of a single-use token that is unused, unexpired and for `purpose`, without
+    /// using it.
+    async fn peek_one_time_token(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>>;
     /// Uses a single-use token atomically: its user when it was unused, unexpired and for
     /// `purpose`; `None` otherwise (and then it stays as it was).
     async fn use_one_time_token(

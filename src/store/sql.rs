@@ -183,6 +183,8 @@ pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, at, channel, rec
 pub(super) const OUTBOX: &str =
     "SELECT id, at, channel, recipient, subject, body FROM outbox ORDER BY at DESC, id LIMIT $1";
 pub(super) const INSERT_ONE_TIME_TOKEN: &str = "INSERT INTO one_time_tokens (token_hash, purpose, user_id, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)";
+pub(super) const PEEK_ONE_TIME_TOKEN: &str = "SELECT user_id FROM one_time_tokens \
+     WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3";
 pub(super) const USE_ONE_TIME_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $3 \
      WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id";
 
@@ -770,6 +772,21 @@ macro_rules! impl_sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn peek_one_time_token(
+                &self,
+                token_hash: &str,
+                purpose: &str,
+                now: OffsetDateTime,
+            ) -> StoreResult<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(sql::PEEK_ONE_TIME_TOKEN)
+                    .bind(token_hash)
+                    .bind(purpose)
+                    .bind(ts(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(user,)| user))
             }
 
             async fn use_one_time_token(

@@ -15,4 +15,5 @@ mod login;
 mod maintenance;
 mod password;
 mod protection;
+mod recovery;
 mod sessions;
