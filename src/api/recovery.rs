@@ -52,6 +52,7 @@ pub async fn send_activation(
 /// `POST /v1/activation {"token"}`: 204, or 400 `invalid_code`.
 pub async fn activate(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<TokenBody>,
 ) -> Response {
     if body.new_password.is_some() {
@@ -61,7 +62,7 @@ pub async fn activate(
         )])
         .into_response();
     }
-    match state.engine.activate(&body.token).await {
+    match state.engine.activate(&body.token, source).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => Problem::from(e).into_response(),
     }
@@ -82,6 +83,7 @@ pub async fn forgot_password(
 /// `POST /v1/password/reset {"token", "new_password"}`: 204; signs nobody in.
 pub async fn reset_password(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<TokenBody>,
 ) -> Response {
     let password = match body.new_password.map(Password::parse) {
@@ -95,7 +97,11 @@ pub async fn reset_password(
                 .into_response();
         }
     };
-    match state.engine.reset_password(&body.token, password).await {
+    match state
+        .engine
+        .reset_password(&body.token, password, source)
+        .await
+    {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => Problem::from(e).into_response(),
     }

@@ -58,6 +58,17 @@ impl Engine {
         self.limit("login", source, identifier, rate).await
     }
 
+    /// Limits an `action` per source address only (for codes that name no account).
+    pub(crate) fn limit_address(&self, action: &str, source: Option<IpAddr>) -> EngineResult<()> {
+        let Some(address) = source else {
+            return Ok(());
+        };
+        let rate = self.config.rate_limits.login_per_address;
+        self.limiter
+            .take(&format!("{action}:addr:{address}"), rate, self.clock.now())
+            .map_err(|retry_after| EngineError::RateLimited { retry_after })
+    }
+
     /// Limits an `action` per source address (this instance's memory, at the per-address
     /// rate) and per identifier (in the store, shared by every instance, at `rate`).
     pub(crate) async fn limit(

@@ -40,7 +40,8 @@ impl Engine {
     }
 
     /// Activates the account a token was sent for.
-    pub async fn activate(&self, presented: &str) -> EngineResult<User> {
+    pub async fn activate(&self, presented: &str, source: Option<IpAddr>) -> EngineResult<User> {
+        self.limit_address("verify", source)?;
         let hash = token::digest(presented);
         let user_id = self
             .store
@@ -78,7 +79,13 @@ impl Engine {
 
     /// Sets a new password with a reset token: every session of the user ends, the
     /// identifier's locks are lifted, and nobody is signed in.
-    pub async fn reset_password(&self, presented: &str, new: Password) -> EngineResult<()> {
+    pub async fn reset_password(
+        &self,
+        presented: &str,
+        new: Password,
+        source: Option<IpAddr>,
+    ) -> EngineResult<()> {
+        self.limit_address("verify", source)?;
         let hash = token::digest(presented);
         let user_id = self
             .store

@@ -165,8 +165,10 @@ impl Engine {
     }
 
     /// Ends the presented session, or every session of its user.
+    /// A restricted token is refused here as everywhere but the password change; it dies on
+    /// its own within minutes.
     pub async fn logout(&self, bearer: &str, scope: LogoutScope) -> EngineResult<()> {
-        let live = self.validate(bearer).await?;
+        let live = self.session(bearer).await?;
         match scope {
             LogoutScope::This => {
                 self.store

@@ -101,6 +101,12 @@ async fn expired_password_yields_a_token_good_only_for_the_change(backend: Backe
     let elsewhere = app.get_auth("/v1/session", restricted).await;
     assert_eq!(elsewhere.status(), 403);
     assert_eq!(code_of(elsewhere).await, "token_restricted");
+    let logout = app.post_auth("/v1/logout", restricted, json!({})).await;
+    assert_eq!(logout.status(), 403);
+    assert_eq!(
+        app.get_auth("/v1/admin/users", restricted).await.status(),
+        401
+    );
 
     let change = app
         .post_auth(

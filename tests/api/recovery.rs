@@ -12,6 +12,7 @@ both_backends!(
     reset_token_expires_after_thirty_minutes,
     activation_code_activates_a_pending_account_once,
     sending_codes_is_rate_limited,
+    guessing_codes_is_rate_limited_per_address,
     password_max_age_expires_new_passwords_when_configured,
 );
 
@@ -202,5 +203,26 @@ async fn password_max_age_expires_new_passwords_when_configured(backend: Backend
     assert_eq!(
         code_of(app.login("ann@example.test", NEW).await).await,
         "password_update_required"
+    );
+}
+
+async fn guessing_codes_is_rate_limited_per_address(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.rate_limits.login_per_address.burst = 3).await;
+    for _ in 0..3 {
+        let guess = app
+            .post("/v1/activation", json!({"token": "guessed-code"}))
+            .await;
+        assert_eq!(code_of(guess).await, "invalid_code");
+    }
+    let limited = app
+        .post(
+            "/v1/password/reset",
+            json!({"token": "guessed-code", "new_password": NEW}),
+        )
+        .await;
+    assert_eq!(
+        limited.status(),
+        429,
+        "activation and reset share the per-address budget"
     );
 }
