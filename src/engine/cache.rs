@@ -49,6 +49,11 @@ impl CachedSession {
         }
     }
 
+    /// Whether activity at `now` has run a tenth of the idle window ahead of the store.
+    pub fn due_for_write(&self, now: OffsetDateTime) -> bool {
+        now - self.persisted >= self.record.0.idle / 10
+    }
+
     fn is_fresh(&self, now: OffsetDateTime) -> bool {
         now >= self.fetched_at && now - self.fetched_at < FRESH_FOR
     }
@@ -70,12 +75,19 @@ impl SessionCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The entry, if it is still fresh.
-    pub fn fresh(&self, token_hash: &str, now: OffsetDateTime) -> Option<CachedSession> {
-        self.map()
-            .get(token_hash)
-            .filter(|e| e.is_fresh(now))
-            .cloned()
+    /// The entry as it was, if it is still fresh, and whether this request should write its
+    /// activity to the store (it has run a tenth of the idle window ahead). `now` is recorded
+    /// as activity, and a write it asks for as done. One lock: this is the hot path.
+    pub fn hit(&self, token_hash: &str, now: OffsetDateTime) -> Option<(CachedSession, bool)> {
+        let mut map = self.map();
+        let entry = map.get_mut(token_hash).filter(|e| e.is_fresh(now))?;
+        let seen = entry.clone();
+        let persist = entry.due_for_write(now);
+        entry.last_seen = entry.last_seen.max(now);
+        if persist {
+            entry.persisted = now;
+        }
+        Some((seen, persist))
     }
 
     /// The activity this instance saw for a token, fresh or not.

@@ -1,42 +1,60 @@
 //! Maintenance mode: a switch in the store, so every instance on one database honours it. Each
-//! instance reads it at most once a second (on the injected clock) because it is checked on
-//! every request.
+//! instance reads it at most once a second (on the injected clock). It is checked on every
+//! request, so this instance's copy is two atomics, never a lock.
 
 use super::{Engine, EngineResult};
-use std::sync::{Mutex, PoisonError};
-use time::{Duration, OffsetDateTime};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use time::OffsetDateTime;
 
 /// The store setting's key.
 const KEY: &str = "maintenance";
-/// How long an instance trusts the value it read.
-const FRESH_FOR: Duration = Duration::SECOND;
+/// How long an instance trusts the value it read, in milliseconds.
+const FRESH_FOR_MS: i64 = 1000;
 
-/// This instance's copy of the switch: (on, read at).
-#[derive(Debug, Default)]
-pub struct MaintenanceCache(Mutex<Option<(bool, OffsetDateTime)>>);
+/// This instance's copy of the switch.
+#[derive(Debug)]
+pub struct MaintenanceCache {
+    on: AtomicBool,
+    /// When it was read (Unix ms); `i64::MIN` before the first read.
+    read_at_ms: AtomicI64,
+}
+
+impl Default for MaintenanceCache {
+    fn default() -> Self {
+        Self {
+            on: AtomicBool::new(false),
+            read_at_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+impl MaintenanceCache {
+    fn fresh(&self, now_ms: i64) -> Option<bool> {
+        let read_at = self.read_at_ms.load(Ordering::Acquire);
+        (now_ms >= read_at && now_ms.saturating_sub(read_at) < FRESH_FOR_MS)
+            .then(|| self.on.load(Ordering::Acquire))
+    }
+
+    fn set(&self, on: bool, now_ms: i64) {
+        self.on.store(on, Ordering::Release);
+        self.read_at_ms.store(now_ms, Ordering::Release);
+    }
+}
 
 impl Engine {
     /// Whether maintenance mode is on. A store failure counts as off: health checks report
     /// the store, and an outage must not look like an announced maintenance.
     pub async fn maintenance(&self) -> bool {
-        let now = self.clock.now();
-        let cached = *self
-            .maintenance
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((on, read_at)) = cached
-            && now >= read_at
-            && now - read_at < FRESH_FOR
-        {
+        let now = unix_ms(self.clock.now());
+        if let Some(on) = self.maintenance.fresh(now) {
             return on;
         }
         let on = matches!(self.store.setting(KEY).await, Ok(Some(v)) if v == "on");
-        *self
-            .maintenance
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((on, now));
+        self.maintenance.set(on, now);
         on
     }
 
@@ -45,11 +63,7 @@ impl Engine {
         self.store
             .set_setting(KEY, if on { "on" } else { "off" })
             .await?;
-        *self
-            .maintenance
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((on, self.clock.now()));
+        self.maintenance.set(on, unix_ms(self.clock.now()));
         tracing::warn!(on, "maintenance mode switched");
         Ok(())
     }

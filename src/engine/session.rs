@@ -116,9 +116,14 @@ impl Engine {
     pub(crate) async fn validate(&self, bearer: &str) -> EngineResult<LiveSession> {
         let now = self.now();
         let hash = token::digest(bearer);
-        let entry = match self.sessions.fresh(&hash, now) {
-            Some(entry) => entry,
-            None => self.load_session(&hash, now).await?,
+        let (entry, persist) = match self.sessions.hit(&hash, now) {
+            Some(hit) => hit,
+            None => {
+                let entry = self.load_session(&hash, now).await?;
+                let persist = entry.due_for_write(now);
+                self.sessions.touch(&hash, now, persist);
+                (entry, persist)
+            }
         };
         let (session, user) = &*entry.record;
         let dead = session.revoked_at.is_some() || user.status != UserStatus::Active;
@@ -126,11 +131,9 @@ impl Engine {
             self.sessions.remove(&hash);
             return Err(EngineError::Unauthenticated);
         }
-        let persist = now - entry.persisted >= session.idle / 10;
         if persist {
             self.store.touch_session(&session.id, now).await?;
         }
-        self.sessions.touch(&hash, now, persist);
         Ok(LiveSession {
             idle_deadline: session.idle_deadline(now),
             record: Arc::clone(&entry.record),
