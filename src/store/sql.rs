@@ -230,6 +230,23 @@ macro_rules! impl_sql_store {
                 .bind(created_at)
         }
 
+        /// The user of a live single-use token, by `statement` (which peeks or consumes it).
+        async fn one_time_token_user(
+            pool: &sqlx::Pool<$db>,
+            statement: &'static str,
+            token_hash: &str,
+            purpose: &str,
+            now: OffsetDateTime,
+        ) -> StoreResult<Option<String>> {
+            let row: Option<(String,)> = sqlx::query_as(statement)
+                .bind(token_hash)
+                .bind(purpose)
+                .bind(ts(now))
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map(|(user,)| user))
+        }
+
         #[async_trait::async_trait]
         impl Store for $store {
             async fn migrate(&self) -> StoreResult<()> {
@@ -780,13 +797,14 @@ macro_rules! impl_sql_store {
                 purpose: &str,
                 now: OffsetDateTime,
             ) -> StoreResult<Option<String>> {
-                let row: Option<(String,)> = sqlx::query_as(sql::PEEK_ONE_TIME_TOKEN)
-                    .bind(token_hash)
-                    .bind(purpose)
-                    .bind(ts(now))
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(user,)| user))
+                one_time_token_user(
+                    &self.pool,
+                    sql::PEEK_ONE_TIME_TOKEN,
+                    token_hash,
+                    purpose,
+                    now,
+                )
+                .await
             }
 
             async fn use_one_time_token(
@@ -795,13 +813,14 @@ macro_rules! impl_sql_store {
                 purpose: &str,
                 now: OffsetDateTime,
             ) -> StoreResult<Option<String>> {
-                let row: Option<(String,)> = sqlx::query_as(sql::USE_ONE_TIME_TOKEN)
-                    .bind(token_hash)
-                    .bind(purpose)
-                    .bind(ts(now))
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(user,)| user))
+                one_time_token_user(
+                    &self.pool,
+                    sql::USE_ONE_TIME_TOKEN,
+                    token_hash,
+                    purpose,
+                    now,
+                )
+                .await
             }
 
             async fn insert_admin_token(
