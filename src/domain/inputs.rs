@@ -53,11 +53,6 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The part before `@`.
-    pub fn local_part(&self) -> &str {
-        self.0.split('@').next().unwrap_or_default()
-    }
 }
 
 /// A username: 1–64 characters, no `@` (which marks an email), no spaces.

@@ -176,11 +176,6 @@ impl EngineError {
             Self::Internal(_) => "internal",
         }
     }
-
-    /// A single invalid field.
-    pub fn field(field: &str, reason: &'static str) -> Self {
-        Self::Validation(vec![FieldError::new(field, reason)])
-    }
 }
 
 impl From<StoreError> for EngineError {
