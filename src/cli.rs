@@ -46,6 +46,11 @@ enum Command {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+    /// Access-token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -60,6 +65,12 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key; older keys stay published until their tokens have expired.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +153,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Maintenance { state } => {
             engine.set_maintenance(state == "on").await?;
             println!("maintenance {state}");
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let kid = engine.rotate_keys().await?;
+            println!("{kid}");
         }
         Command::User { command } => user(&engine, command).await?,
     }

@@ -38,6 +38,48 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Signed access tokens.
+    pub access_token: AccessTokenConfig,
+    /// Signing-key storage.
+    pub keys: KeysConfig,
+}
+
+/// Signed access tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessTokenConfig {
+    /// How long an access token is valid (and so how long an offline verifier can be fooled).
+    #[serde(deserialize_with = "duration")]
+    pub lifetime: Duration,
+    /// The `iss` claim.
+    pub issuer: String,
+}
+
+impl Default for AccessTokenConfig {
+    fn default() -> Self {
+        Self {
+            lifetime: Duration::from_secs(5 * 60),
+            issuer: "doorward".to_owned(),
+        }
+    }
+}
+
+/// Signing-key storage.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// Base64 of 32 random bytes; when set, private signing keys are stored encrypted with it.
+    #[serde(deserialize_with = "key_encryption_key")]
+    pub encryption_key: Option<crate::crypto::keys::KeyEncryptionKey>,
+}
+
+fn key_encryption_key<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::crypto::keys::KeyEncryptionKey>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::crypto::keys::KeyEncryptionKey::from_base64(&text)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("must be standard base64 of exactly 32 bytes"))
 }
 
 /// Lockout of identifiers after failed sign-ins.
@@ -194,6 +236,8 @@ impl Default for Config {
             lockout: LockoutConfig::default(),
             rate_limits: RateLimitConfig::default(),
             trusted_proxies: Vec::new(),
+            access_token: AccessTokenConfig::default(),
+            keys: KeysConfig::default(),
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum StartError {
     /// The store could not be opened or migrated.
     #[error("cannot open the store: {0}")]
     Store(#[from] store::StoreError),
+    /// The signing keys could not be loaded or made.
+    #[error("cannot load the signing keys: {0}")]
+    Keys(String),
     /// The hashing pool could not start.
     #[error("cannot start the password hashing pool: {0}")]
     Hasher(String),
@@ -32,12 +35,12 @@ pub async fn build_engine(
     let hasher = Hasher::start(&config.hashing)
         .await
         .map_err(StartError::Hasher)?;
-    Ok(Arc::new(Engine::new(
-        store,
-        hasher,
-        clock,
-        Arc::new(config),
-    )))
+    let engine = Engine::new(store, hasher, clock, Arc::new(config));
+    engine
+        .load_keys()
+        .await
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    Ok(Arc::new(engine))
 }
 
 /// Serves every face on `listener` until `shutdown` resolves, then finishes in-flight requests.

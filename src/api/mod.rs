@@ -9,6 +9,7 @@ mod login;
 mod problem;
 mod recovery;
 mod session;
+mod tokens;
 mod view;
 
 pub use problem::{PROBLEM_JSON, Problem};
@@ -59,6 +60,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/login", post(login::login))
         .route("/session", get(session::current))
         .route("/logout", post(session::logout))
+        .route("/identities", get(tokens::identities))
+        .route("/session/organization", post(tokens::switch))
+        .route("/access_token", post(tokens::access_token))
+        .route("/introspect", post(tokens::introspect))
         .route("/password", post(login::change_password))
         .route("/password/forgot", post(recovery::forgot_password))
         .route("/password/reset", post(recovery::reset_password))
@@ -68,6 +73,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/healthz", get(health::health))
         .route("/readyz", get(health::ready))
+        .route("/.well-known/jwks.json", get(tokens::jwks))
         .nest("/v1", v1)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -149,6 +149,9 @@ impl From<EngineError> for Problem {
             EngineError::OrganizationNotMember => {
                 problem(S::FORBIDDEN, "Not an active member of that organization")
             }
+            EngineError::OrganizationDisabled => {
+                problem(S::FORBIDDEN, "The organization is disabled")
+            }
             EngineError::NoActiveOrganization => problem(S::FORBIDDEN, "No active organization"),
             EngineError::OrganizationPending => {
                 problem(S::FORBIDDEN, "The organization is pending approval")

@@ -1,6 +1,8 @@
 //! Cryptographic building blocks: password hashing on a bounded worker pool, opaque tokens.
 
 pub mod hasher;
+pub mod jwt;
+pub mod keys;
 mod phc;
 pub mod token;
 

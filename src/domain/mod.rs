@@ -374,3 +374,26 @@ impl fmt::Debug for OutboxMessage {
             .finish_non_exhaustive()
     }
 }
+
+/// A stored access-token signing key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    /// Key id, published as `kid`.
+    pub kid: String,
+    /// The Ed25519 public key (base64url, JWKS `x`).
+    pub public_key: String,
+    /// The private key, sealed or plain (see `crypto::keys`).
+    pub private_key: String,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it stopped signing (a newer key took over), if it has.
+    pub retired_at: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}

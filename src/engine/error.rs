@@ -83,6 +83,9 @@ pub enum EngineError {
     /// The requested organisation is not an active membership in an active organisation.
     #[error("not a member of that organisation")]
     OrganizationNotMember,
+    /// The organisation is disabled.
+    #[error("the organisation is disabled")]
+    OrganizationDisabled,
     /// The user has memberships but none is active.
     #[error("no active organisation")]
     NoActiveOrganization,
@@ -154,6 +157,7 @@ impl EngineError {
             Self::AccountPendingActivation => "account_pending_activation",
             Self::AccountDisabled => "account_disabled",
             Self::OrganizationNotMember => "organization_not_member",
+            Self::OrganizationDisabled => "organization_disabled",
             Self::NoActiveOrganization => "no_active_organization",
             Self::OrganizationPending => "organization_pending",
             Self::IdpRequired => "idp_required",

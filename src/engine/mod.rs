@@ -7,6 +7,7 @@ mod application;
 mod audit;
 mod cache;
 mod error;
+mod identities;
 mod import;
 mod lockout;
 mod login;
@@ -18,13 +19,16 @@ mod policy;
 mod ratelimit;
 mod recovery;
 mod session;
+mod tokens;
 mod users;
 
 pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
 pub use error::{EngineError, EngineResult, PasswordRule};
+pub use identities::{Identity, Introspection};
 pub use import::{ImportDocument, ImportReport};
 pub use login::{ClientKind, LoginOutcome, LoginRequest};
 pub use session::{IssuedSession, LiveSession, LogoutScope};
+pub use tokens::{AccessClaims, AccessToken};
 pub use users::{NewUser, UserRef};
 
 use crate::clock::Clock;
@@ -51,6 +55,8 @@ pub struct Engine {
     limiter: ratelimit::MemoryLimiter,
     /// This instance's copy of the maintenance switch.
     maintenance: maintenance::MaintenanceCache,
+    /// Access-token signing and verification keys.
+    keys: tokens::Keys,
 }
 
 impl Engine {
@@ -69,6 +75,7 @@ impl Engine {
             sessions: SessionCache::new(),
             limiter: ratelimit::MemoryLimiter::default(),
             maintenance: maintenance::MaintenanceCache::default(),
+            keys: tokens::Keys::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::cache::CachedSession;
 use super::{Engine, EngineError, EngineResult};
-use crate::crypto::token;
+use crate::crypto::{jwt, token};
 use crate::domain::{Application, Assurance, Organization, Session, SessionKind, User, UserStatus};
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -46,6 +46,14 @@ pub struct LiveSession {
 }
 
 impl LiveSession {
+    /// A live session as read by the engine.
+    pub(crate) fn new(session: Session, user: User, idle_deadline: OffsetDateTime) -> Self {
+        Self {
+            record: Arc::new((session, user)),
+            idle_deadline,
+        }
+    }
+
     /// The session.
     pub fn session(&self) -> &Session {
         &self.record.0
@@ -54,6 +62,22 @@ impl LiveSession {
     /// Its user.
     pub fn user(&self) -> &User {
         &self.record.1
+    }
+}
+
+/// How a bearer names its session: an opaque token (by hash) or an access token (by `sid`).
+enum Lookup {
+    TokenHash(String),
+    SessionId(String),
+}
+
+impl Lookup {
+    /// The session cache key: the token hash, or `sid:` and the session id.
+    fn cache_key(&self) -> String {
+        match self {
+            Self::TokenHash(hash) => hash.clone(),
+            Self::SessionId(id) => format!("sid:{id}"),
+        }
     }
 }
 
@@ -115,20 +139,26 @@ impl Engine {
     /// second per token and written at most once per tenth of the idle window.
     pub(crate) async fn validate(&self, bearer: &str) -> EngineResult<LiveSession> {
         let now = self.now();
-        let hash = token::digest(bearer);
-        let (entry, persist) = match self.sessions.hit(&hash, now) {
+        let lookup = if jwt::looks_like_jwt(bearer) {
+            let claims = self.verify_access_token(bearer).await?;
+            Lookup::SessionId(claims.sid)
+        } else {
+            Lookup::TokenHash(token::digest(bearer))
+        };
+        let key = lookup.cache_key();
+        let (entry, persist) = match self.sessions.hit(&key, now) {
             Some(hit) => hit,
             None => {
-                let entry = self.load_session(&hash, now).await?;
+                let entry = self.load_session(&lookup, &key, now).await?;
                 let persist = entry.due_for_write(now);
-                self.sessions.touch(&hash, now, persist);
+                self.sessions.touch(&key, now, persist);
                 (entry, persist)
             }
         };
         let (session, user) = &*entry.record;
         let dead = session.revoked_at.is_some() || user.status != UserStatus::Active;
         if dead || now >= session.idle_deadline(entry.last_seen) {
-            self.sessions.remove(&hash);
+            self.sessions.remove(&key);
             return Err(EngineError::Unauthenticated);
         }
         if persist {
@@ -140,19 +170,24 @@ impl Engine {
         })
     }
 
-    async fn load_session(&self, hash: &str, now: OffsetDateTime) -> EngineResult<CachedSession> {
-        let session = self
-            .store
-            .session_by_token_hash(hash)
-            .await?
-            .ok_or(EngineError::Unauthenticated)?;
+    async fn load_session(
+        &self,
+        lookup: &Lookup,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> EngineResult<CachedSession> {
+        let session = match lookup {
+            Lookup::TokenHash(hash) => self.store.session_by_token_hash(hash).await?,
+            Lookup::SessionId(id) => self.store.session_by_id(id).await?,
+        }
+        .ok_or(EngineError::Unauthenticated)?;
         let user = self
             .store
             .user_by_id(&session.user_id)
             .await?
             .ok_or(EngineError::Unauthenticated)?;
-        let entry = CachedSession::new(session, user, now, self.sessions.seen(hash));
-        self.sessions.put(hash.to_owned(), entry.clone());
+        let entry = CachedSession::new(session, user, now, self.sessions.seen(key));
+        self.sessions.put(key.to_owned(), entry.clone());
         Ok(entry)
     }
 
@@ -177,7 +212,10 @@ impl Engine {
                 self.store
                     .revoke_session(&live.session().id, self.now())
                     .await?;
+                // Both ways of naming it: its own token, and access tokens (by session id).
                 self.sessions.remove(&live.session().token_hash);
+                self.sessions
+                    .remove(&Lookup::SessionId(live.session().id.clone()).cache_key());
             }
             LogoutScope::All => self.end_user_sessions(&live.user().id).await?,
         }

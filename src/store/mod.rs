@@ -12,7 +12,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::{
     Application, AuditEvent, Factor, Membership, Organization, OutboxMessage, PasswordState,
-    Session, User, UserStatus,
+    Session, StoredSigningKey, User, UserStatus,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -238,6 +238,17 @@ pub trait Store: Send + Sync + 'static {
         purpose: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<String>>;
+
+    /// A session by id, revoked or not.
+    async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Moves a session to another organisation.
+    async fn set_session_organization(&self, id: &str, organization_id: &str) -> StoreResult<()>;
+    /// Stores a new signing key.
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> StoreResult<()>;
+    /// Every signing key, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredSigningKey>>;
+    /// Marks every key but `current` as no longer signing.
+    async fn retire_signing_keys(&self, current: &str, at: OffsetDateTime) -> StoreResult<()>;
 
     /// Stores an admin token (by SHA-256).
     async fn insert_admin_token(

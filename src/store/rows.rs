@@ -5,7 +5,7 @@ use super::{StoreError, StoreResult};
 use crate::domain::{
     Application, Assurance, AuditEvent, Factor, FactorKind, FactorStatus, Membership,
     MembershipStatus, MfaPolicy, OrgKind, OrgStatus, Organization, OutboxMessage, PasswordHash,
-    PasswordState, Realm, Role, Session, SessionKind, User, UserStatus,
+    PasswordState, Realm, Role, Session, SessionKind, StoredSigningKey, User, UserStatus,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -284,6 +284,28 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             recipient: r.recipient,
             subject: r.subject,
             body: r.body,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct KeyRow {
+    kid: String,
+    public_key: String,
+    private_key: String,
+    created_at: i64,
+    retired_at: Option<i64>,
+}
+
+impl TryFrom<KeyRow> for StoredSigningKey {
+    type Error = StoreError;
+    fn try_from(r: KeyRow) -> StoreResult<Self> {
+        Ok(StoredSigningKey {
+            kid: r.kid,
+            public_key: r.public_key,
+            private_key: r.private_key,
+            created_at: time_of(r.created_at, "signing_keys.created_at")?,
+            retired_at: opt_time(r.retired_at, "signing_keys.retired_at")?,
         })
     }
 }

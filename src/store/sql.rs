@@ -188,6 +188,19 @@ pub(super) const PEEK_ONE_TIME_TOKEN: &str = "SELECT user_id FROM one_time_token
 pub(super) const USE_ONE_TIME_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $3 \
      WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id";
 
+pub(super) const SESSION_BY_ID: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE id = $1"
+);
+pub(super) const SET_SESSION_ORGANIZATION: &str =
+    "UPDATE sessions SET organization_id = $2 WHERE id = $1";
+pub(super) const INSERT_SIGNING_KEY: &str = "INSERT INTO signing_keys (kid, public_key, private_key, created_at, \
+     retired_at) VALUES ($1, $2, $3, $4, $5)";
+pub(super) const SIGNING_KEYS: &str = "SELECT kid, public_key, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at, kid";
+pub(super) const RETIRE_SIGNING_KEYS: &str =
+    "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL";
+
 pub(super) const INSERT_ADMIN_TOKEN: &str =
     "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)";
 pub(super) const ADMIN_TOKEN_EXISTS: &str =
@@ -200,11 +213,11 @@ macro_rules! impl_sql_store {
         use time::OffsetDateTime;
         use $crate::domain::{
             Application, AuditEvent, Factor, Organization, OutboxMessage, PasswordState, Session,
-            User, UserStatus,
+            StoredSigningKey, User, UserStatus,
         };
         use $crate::store::rows::{
-            self, ApplicationRow, AuditRow, FactorRow, MembershipRow, OrganizationRow, OutboxRow,
-            SessionRow, UserRow, ts,
+            self, ApplicationRow, AuditRow, FactorRow, KeyRow, MembershipRow, OrganizationRow,
+            OutboxRow, SessionRow, UserRow, ts,
         };
         use $crate::store::sql;
         use $crate::store::{Attempt, ImportBatch, MembershipWithOrg, Store, StoreError};
@@ -821,6 +834,59 @@ macro_rules! impl_sql_store {
                     now,
                 )
                 .await
+            }
+
+            async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>> {
+                let row: Option<SessionRow> = sqlx::query_as(sql::SESSION_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                rows::one(row)
+            }
+
+            async fn set_session_organization(
+                &self,
+                id: &str,
+                organization_id: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::SET_SESSION_ORGANIZATION)
+                    .bind(id)
+                    .bind(organization_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn insert_signing_key(&self, key: &StoredSigningKey) -> StoreResult<()> {
+                sqlx::query(sql::INSERT_SIGNING_KEY)
+                    .bind(&key.kid)
+                    .bind(&key.public_key)
+                    .bind(&key.private_key)
+                    .bind(ts(key.created_at))
+                    .bind(key.retired_at.map(ts))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn signing_keys(&self) -> StoreResult<Vec<StoredSigningKey>> {
+                let found: Vec<KeyRow> = sqlx::query_as(sql::SIGNING_KEYS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn retire_signing_keys(
+                &self,
+                current: &str,
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::RETIRE_SIGNING_KEYS)
+                    .bind(current)
+                    .bind(ts(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn insert_admin_token(

@@ -17,3 +17,4 @@ mod password;
 mod protection;
 mod recovery;
 mod sessions;
+mod tokens;

@@ -1,0 +1,141 @@
+//! The organisations a session's user may act for (Weavr's identities, Amplify's orgs),
+//! switching the session between them, and RFC 7662 introspection for resource servers.
+
+use super::{AppSelector, Engine, EngineError, EngineResult, LiveSession};
+use crate::crypto::{jwt, token};
+use crate::domain::{MembershipStatus, OrgStatus, Organization, Role, SessionKind, UserStatus};
+
+/// An organisation the user may act for, with the user's role there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The organisation.
+    pub organization: Organization,
+    /// The user's role in it.
+    pub role: Role,
+}
+
+/// What introspection says of a token.
+#[derive(Debug, Clone)]
+pub enum Introspection {
+    /// Not a live token (of any kind): nothing more is said.
+    Inactive,
+    /// A live access token.
+    AccessToken(super::AccessClaims),
+    /// A live full session token.
+    Session {
+        /// The session.
+        live: Box<LiveSession>,
+        /// When it ends if unused (Unix seconds).
+        exp: i64,
+    },
+}
+
+impl Engine {
+    /// The active organisations of the session's user, active memberships only.
+    pub async fn identities(&self, bearer: &str) -> EngineResult<Vec<Identity>> {
+        let live = self.session(bearer).await?;
+        let memberships = self.store.memberships_of(&live.user().id).await?;
+        Ok(memberships
+            .into_iter()
+            .filter(|(m, o)| m.status == MembershipStatus::Active && o.status == OrgStatus::Active)
+            .map(|(m, organization)| Identity {
+                organization,
+                role: m.role,
+            })
+            .collect())
+    }
+
+    /// Moves the session to another of its user's organisations.
+    pub async fn switch_organization(
+        &self,
+        bearer: &str,
+        organization: &str,
+    ) -> EngineResult<LiveSession> {
+        let live = self.session(bearer).await?;
+        let app = self
+            .application(&AppSelector::Id(live.session().application_id.clone()))
+            .await?;
+        if app
+            .organization
+            .as_deref()
+            .is_some_and(|only| only != organization)
+        {
+            return Err(EngineError::ApplicationForbidden);
+        }
+        let memberships = self.store.memberships_of(&live.user().id).await?;
+        let (membership, org) = memberships
+            .iter()
+            .find(|(_, o)| o.id == organization)
+            .ok_or(EngineError::OrganizationNotMember)?;
+        match (membership.status, org.status) {
+            (_, OrgStatus::Disabled) => return Err(EngineError::OrganizationDisabled),
+            (MembershipStatus::Pending, _) | (_, OrgStatus::Pending) => {
+                return Err(EngineError::OrganizationPending);
+            }
+            (MembershipStatus::Active, OrgStatus::Active) => {}
+        }
+        if org.idp_required {
+            return Err(EngineError::IdpRequired);
+        }
+        self.store
+            .set_session_organization(&live.session().id, organization)
+            .await?;
+        self.sessions.remove_user(&live.user().id);
+        self.session(bearer).await
+    }
+
+    /// RFC 7662: what a token is, for an application authenticated by its id and API key.
+    /// Introspection does not count as the token's activity.
+    pub async fn introspect(
+        &self,
+        client_id: &str,
+        api_key: &str,
+        presented: &str,
+    ) -> EngineResult<Introspection> {
+        let app = self
+            .store
+            .application_by_api_key(&token::digest(api_key))
+            .await?;
+        if app.is_none_or(|a| a.id != client_id) {
+            return Err(EngineError::Unauthenticated);
+        }
+        let now = self.now();
+        let (session, claims) = if jwt::looks_like_jwt(presented) {
+            let Ok(claims) = self.verify_access_token(presented).await else {
+                return Ok(Introspection::Inactive);
+            };
+            (self.store.session_by_id(&claims.sid).await?, Some(claims))
+        } else {
+            (
+                self.store
+                    .session_by_token_hash(&token::digest(presented))
+                    .await?,
+                None,
+            )
+        };
+        let Some(session) = session else {
+            return Ok(Introspection::Inactive);
+        };
+        let user = self.store.user_by_id(&session.user_id).await?;
+        let seen = self
+            .sessions
+            .seen(&session.token_hash)
+            .unwrap_or(session.last_seen_at)
+            .max(session.last_seen_at);
+        let deadline = session.idle_deadline(seen);
+        let alive = session.revoked_at.is_none()
+            && session.kind == SessionKind::Auth
+            && now < deadline
+            && user
+                .as_ref()
+                .is_some_and(|u| u.status == UserStatus::Active);
+        Ok(match (alive, claims, user) {
+            (true, Some(claims), _) => Introspection::AccessToken(claims),
+            (true, None, Some(user)) => Introspection::Session {
+                exp: deadline.unix_timestamp(),
+                live: Box::new(LiveSession::new(session, user, deadline)),
+            },
+            _ => Introspection::Inactive,
+        })
+    }
+}

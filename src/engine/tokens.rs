@@ -1,0 +1,244 @@
+//! Signed access tokens (DESIGN.md §2): short-lived EdDSA JWTs for one identity (organisation),
+//! issued from a session and carrying its id, so that this server stops honouring them the
+//! moment the session ends. Keys are made on first start, kept in the store (sealed when a key
+//! encryption key is configured), published at `/.well-known/jwks.json`, and rotated with
+//! `doorward keys rotate`: a retired key stays published until every token it signed expired.
+
+use super::{Engine, EngineError, EngineResult};
+use crate::crypto::{jwt, keys};
+use crate::domain::{MembershipStatus, OrgStatus, StoredSigningKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{PoisonError, RwLock};
+use time::{Duration, OffsetDateTime};
+
+/// Clock skew allowed when a retired key is kept published.
+const PUBLISH_GRACE: Duration = Duration::MINUTE;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// Issuer.
+    pub iss: String,
+    /// The user.
+    pub sub: String,
+    /// The application the session was opened for.
+    pub aud: String,
+    /// The session; the token is honoured only while it lives.
+    pub sid: String,
+    /// The organisation (identity) the token acts for.
+    pub org: String,
+    /// The user's role there.
+    pub role: String,
+    /// Assurance of the session.
+    pub aal: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Not before (Unix seconds).
+    pub nbf: i64,
+    /// Expires (Unix seconds).
+    pub exp: i64,
+    /// Token id.
+    pub jti: String,
+}
+
+/// A freshly issued access token.
+#[derive(Debug)]
+pub struct AccessToken {
+    /// The compact JWS.
+    pub token: secrecy::SecretString,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+    /// The organisation it acts for.
+    pub organization: String,
+}
+
+/// The keys this instance signs and verifies with.
+#[derive(Default)]
+pub struct KeyRing {
+    /// The newest unretired key: (kid, key).
+    signer: Option<(String, SigningKey)>,
+    /// Every stored key: (kid, key, retired at); see `still_published`.
+    published: Vec<(String, VerifyingKey, Option<OffsetDateTime>)>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("published", &self.published.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keys in the ring behind a lock that is only written when keys change, and when the store
+/// was last asked for unknown keys (Unix seconds), so that tokens with made-up `kid`s cannot
+/// make every request read the store.
+#[derive(Debug, Default)]
+pub struct Keys(RwLock<KeyRing>, AtomicI64);
+
+impl Engine {
+    /// Loads the signing keys, making the first one if there is none.
+    pub async fn load_keys(&self) -> EngineResult<()> {
+        let mut stored = self.store.signing_keys().await?;
+        if stored.is_empty() {
+            self.create_key().await?;
+            stored = self.store.signing_keys().await?;
+        }
+        self.install_keys(&stored)
+    }
+
+    /// Adds a new signing key that signs from now on; the old ones stay published until the
+    /// tokens they signed have expired. Returns the new `kid`.
+    pub async fn rotate_keys(&self) -> EngineResult<String> {
+        let kid = self.create_key().await?;
+        self.store.retire_signing_keys(&kid, self.now()).await?;
+        self.load_keys().await?;
+        Ok(kid)
+    }
+
+    async fn create_key(&self) -> EngineResult<String> {
+        let key = SigningKey::generate(&mut OsRng);
+        let kid = uuid::Uuid::new_v4().simple().to_string();
+        let record = StoredSigningKey {
+            kid: kid.clone(),
+            public_key: keys::public_x(&key),
+            private_key: keys::seal(&key, self.config.keys.encryption_key.as_ref()),
+            created_at: self.clock.now(),
+            retired_at: None,
+        };
+        self.store.insert_signing_key(&record).await?;
+        Ok(kid)
+    }
+
+    fn install_keys(&self, stored: &[StoredSigningKey]) -> EngineResult<()> {
+        let kek = self.config.keys.encryption_key.as_ref();
+        let mut ring = KeyRing::default();
+        for key in stored {
+            let Some(signing) = keys::open(&key.private_key, kek) else {
+                return Err(EngineError::Internal(format!(
+                    "signing key {} cannot be opened: is keys.encryption_key right?",
+                    key.kid
+                )));
+            };
+            ring.published
+                .push((key.kid.clone(), signing.verifying_key(), key.retired_at));
+            if key.retired_at.is_none() {
+                ring.signer = Some((key.kid.clone(), signing));
+            }
+        }
+        *self.keys.0.write().unwrap_or_else(PoisonError::into_inner) = ring;
+        Ok(())
+    }
+
+    /// Whether a key retired at `retired_at` may still have valid tokens out there.
+    fn still_published(&self, retired_at: Option<OffsetDateTime>) -> bool {
+        retired_at.is_none_or(|at| at + self.access_token_lifetime() + PUBLISH_GRACE > self.now())
+    }
+
+    fn access_token_lifetime(&self) -> Duration {
+        Duration::try_from(self.config.access_token.lifetime).unwrap_or(Duration::MINUTE)
+    }
+
+    /// The published keys as a JWKS document.
+    pub fn jwks(&self) -> serde_json::Value {
+        let ring = self.keys.0.read().unwrap_or_else(PoisonError::into_inner);
+        let keys: Vec<_> = ring
+            .published
+            .iter()
+            .filter(|(_, _, retired_at)| self.still_published(*retired_at))
+            .map(|(kid, key, _)| {
+                serde_json::json!({
+                    "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
+                    "x": base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key.to_bytes()),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+
+    /// Issues an access token for one of the session's organisations (its own by default).
+    pub async fn issue_access_token(
+        &self,
+        bearer: &str,
+        organization: Option<String>,
+    ) -> EngineResult<AccessToken> {
+        let live = self.session(bearer).await?;
+        let org_id = organization
+            .or_else(|| live.session().organization_id.clone())
+            .ok_or(EngineError::OrganizationNotMember)?;
+        let memberships = self.store.memberships_of(&live.user().id).await?;
+        let (membership, _) = memberships
+            .iter()
+            .find(|(m, o)| {
+                o.id == org_id
+                    && m.status == MembershipStatus::Active
+                    && o.status == OrgStatus::Active
+            })
+            .ok_or(EngineError::OrganizationNotMember)?;
+        let now = self.now();
+        let lifetime = self.access_token_lifetime();
+        let session = live.session();
+        let claims = AccessClaims {
+            iss: self.config.access_token.issuer.clone(),
+            sub: live.user().id.clone(),
+            aud: session.application_id.clone(),
+            sid: session.id.clone(),
+            org: org_id.clone(),
+            role: membership.role.as_str().to_owned(),
+            aal: session.assurance.as_str().to_owned(),
+            iat: now.unix_timestamp(),
+            nbf: now.unix_timestamp(),
+            exp: (now + lifetime).unix_timestamp(),
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let token = {
+            let ring = self.keys.0.read().unwrap_or_else(PoisonError::into_inner);
+            let (kid, key) = ring
+                .signer
+                .as_ref()
+                .ok_or_else(|| EngineError::Internal("no signing key".to_owned()))?;
+            jwt::sign(&claims, kid, key)
+        };
+        Ok(AccessToken {
+            token: secrecy::SecretString::from(token),
+            expires_in: lifetime.whole_seconds(),
+            organization: org_id,
+        })
+    }
+
+    /// Checks an access token's signature and times; the caller checks its session.
+    pub(crate) async fn verify_access_token(&self, token: &str) -> EngineResult<AccessClaims> {
+        let claims = match self.verify_with_ring(token) {
+            Err(jwt::JwtError::UnknownKey) if self.may_reload_keys() => {
+                // Another instance may have rotated: reload (at most once a second), then decide.
+                self.load_keys().await?;
+                self.verify_with_ring(token)
+            }
+            other => other,
+        }
+        .map_err(|_| EngineError::Unauthenticated)?;
+        let now = self.now().unix_timestamp();
+        if claims.exp <= now || claims.nbf > now {
+            return Err(EngineError::Unauthenticated);
+        }
+        Ok(claims)
+    }
+
+    fn may_reload_keys(&self) -> bool {
+        let now = self.now().unix_timestamp();
+        let last = self.keys.1.swap(now, Ordering::AcqRel);
+        last != now
+    }
+
+    fn verify_with_ring(&self, token: &str) -> Result<AccessClaims, jwt::JwtError> {
+        let ring = self.keys.0.read().unwrap_or_else(PoisonError::into_inner);
+        jwt::verify(token, |kid| {
+            ring.published
+                .iter()
+                .find(|(k, _, _)| k == kid)
+                .map(|(_, key, _)| *key)
+        })
+    }
+}
