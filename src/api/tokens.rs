@@ -17,8 +17,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// `GET /.well-known/jwks.json`: the public keys access tokens are signed with.
-pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
-    Json(state.engine.jwks())
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    match state.engine.jwks().await {
+        Ok(keys) => Json(keys).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
 }
 
 /// `GET /v1/identities`.

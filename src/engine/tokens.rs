@@ -72,11 +72,15 @@ impl std::fmt::Debug for KeyRing {
     }
 }
 
-/// Keys in the ring behind a lock that is only written when keys change, and when the store
-/// was last asked for unknown keys (Unix seconds), so that tokens with made-up `kid`s cannot
-/// make every request read the store.
+/// Keys in the ring behind a lock that is only written when keys change; when the store was
+/// last asked for unknown keys (Unix seconds), so that tokens with made-up `kid`s cannot make
+/// every request read the store; and when the ring was loaded (Unix seconds).
 #[derive(Debug, Default)]
-pub struct Keys(RwLock<KeyRing>, AtomicI64);
+pub struct Keys(RwLock<KeyRing>, AtomicI64, AtomicI64);
+
+/// How often an instance re-reads the keys, so a rotation made elsewhere (the CLI, another
+/// instance) is picked up for signing and publishing.
+const RELOAD_EVERY_SECS: i64 = 60;
 
 impl Engine {
     /// Loads the signing keys, making the first one if there is none.
@@ -129,6 +133,9 @@ impl Engine {
             }
         }
         *self.keys.0.write().unwrap_or_else(PoisonError::into_inner) = ring;
+        self.keys
+            .2
+            .store(self.now().unix_timestamp(), Ordering::Release);
         Ok(())
     }
 
@@ -141,8 +148,18 @@ impl Engine {
         Duration::try_from(self.config.access_token.lifetime).unwrap_or(Duration::MINUTE)
     }
 
+    /// Re-reads the keys when the ring is older than a minute.
+    async fn refresh_keys(&self) -> EngineResult<()> {
+        let loaded = self.keys.2.load(Ordering::Acquire);
+        if self.now().unix_timestamp() - loaded >= RELOAD_EVERY_SECS {
+            self.load_keys().await?;
+        }
+        Ok(())
+    }
+
     /// The published keys as a JWKS document.
-    pub fn jwks(&self) -> serde_json::Value {
+    pub async fn jwks(&self) -> EngineResult<serde_json::Value> {
+        self.refresh_keys().await?;
         let ring = self.keys.0.read().unwrap_or_else(PoisonError::into_inner);
         let keys: Vec<_> = ring
             .published
@@ -155,7 +172,7 @@ impl Engine {
                 })
             })
             .collect();
-        serde_json::json!({ "keys": keys })
+        Ok(serde_json::json!({ "keys": keys }))
     }
 
     /// Issues an access token for one of the session's organisations (its own by default).
@@ -177,6 +194,7 @@ impl Engine {
                     && o.status == OrgStatus::Active
             })
             .ok_or(EngineError::OrganizationNotMember)?;
+        self.refresh_keys().await?;
         let now = self.now();
         let lifetime = self.access_token_lifetime();
         let session = live.session();

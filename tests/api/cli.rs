@@ -239,6 +239,25 @@ async fn cli_commands_act_on_the_shared_store(backend: Backend) {
     assert!(doorward(&["maintenance", "off"], &env, None).await.ok);
     app.advance(time::Duration::seconds(1));
 
+    let rotated = doorward(&["keys", "rotate"], &env, None).await;
+    assert!(rotated.ok, "{}", rotated.stderr);
+    let kid = rotated.stdout.trim().to_owned();
+    assert_eq!(kid.len(), 32, "{kid}");
+    app.advance(time::Duration::minutes(1));
+    let jwks: serde_json::Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        jwks.to_string().contains(&kid),
+        "the running server publishes the rotated key"
+    );
+
     let token = doorward(&["admin", "token", "create"], &env, None).await;
     assert!(token.ok, "{}", token.stderr);
     let admin = token.stdout.trim();

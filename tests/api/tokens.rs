@@ -15,6 +15,8 @@ both_backends!(
     rotated_keys_keep_old_tokens_valid_until_they_expire,
     forged_and_expired_tokens_are_refused,
     introspection_tells_live_from_dead_tokens_to_known_applications,
+    sealed_signing_keys_open_only_with_their_encryption_key,
+    a_rotation_elsewhere_reaches_running_instances_within_a_minute,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -336,4 +338,54 @@ async fn introspection_tells_live_from_dead_tokens_to_known_applications(backend
             .unwrap();
         assert_eq!(answer, json!({"active": false}));
     }
+}
+
+async fn sealed_signing_keys_open_only_with_their_encryption_key(backend: Backend) {
+    let kek = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let sealed = doorward::crypto::keys::KeyEncryptionKey::from_base64(&kek);
+    let app = TestApp::spawn_with(backend, |c| c.keys.encryption_key = sealed.clone()).await;
+    app.user("ann@example.test", PASSWORD).await;
+    app.import(json!({"organizations": [{"id": "100", "name": "Acme"}],
+                      "users": [{"email": "ann@example.test", "memberships": [{"organization": "100"}]}]}))
+        .await;
+    let session = app.token("ann@example.test", PASSWORD).await;
+    let token = access_token(&app, &session, "100").await;
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+
+    let mut without = app.config.clone();
+    without.keys.encryption_key = None;
+    let refused =
+        doorward::server::build_engine(without, std::sync::Arc::new(app.clock.clone())).await;
+    assert!(
+        refused.is_err(),
+        "a sealed key cannot be used without its encryption key"
+    );
+    let mut wrong = app.config.clone();
+    wrong.keys.encryption_key = doorward::crypto::keys::KeyEncryptionKey::from_base64(
+        &base64::engine::general_purpose::STANDARD.encode([8u8; 32]),
+    );
+    let refused =
+        doorward::server::build_engine(wrong, std::sync::Arc::new(app.clock.clone())).await;
+    assert!(refused.is_err(), "nor with another one");
+}
+
+async fn a_rotation_elsewhere_reaches_running_instances_within_a_minute(backend: Backend) {
+    let (app, session) = app_with_orgs(backend).await;
+    let other = app.another_instance().await;
+    let new_kid = other.engine.rotate_keys().await.unwrap();
+    assert_eq!(app.get_auth("/v1/session", &session).await.status(), 200);
+    app.advance(Duration::minutes(1));
+    let token = access_token(&app, &session, "100").await;
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.unwrap(),
+        new_kid,
+        "signs with the new key"
+    );
+    let kids: Vec<Value> = jwks(&app).await["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    assert!(kids.contains(&json!(new_kid)));
 }
