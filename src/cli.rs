@@ -3,8 +3,10 @@
 
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::domain::{Email, Password, UserStatus, Username};
-use crate::engine::{Engine, NewUser, UserRef};
+use crate::domain::{
+    Email, MembershipStatus, OrgKind, OrgStatus, Password, Role, UserStatus, Username,
+};
+use crate::engine::{Engine, NewUser, OrganizationChange, UserRef};
 use crate::server;
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
@@ -46,6 +48,11 @@ enum Command {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+    /// Manage organisations and memberships.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Access-token signing keys.
     Keys {
         #[command(subcommand)]
@@ -64,6 +71,57 @@ enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation and print its id.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Numeric id (generated when absent).
+        #[arg(long)]
+        id: Option<String>,
+        /// `consumer` or `corporate`.
+        #[arg(long, default_value = "corporate", value_parser = ["consumer", "corporate"])]
+        kind: String,
+    },
+    /// Set an organisation's status: active, pending or disabled.
+    SetStatus {
+        /// Organisation id.
+        id: String,
+        /// New status.
+        #[arg(value_parser = ["active", "pending", "disabled"])]
+        status: String,
+    },
+    /// Remove an organisation and its memberships.
+    Delete {
+        /// Organisation id.
+        id: String,
+    },
+    /// List organisations.
+    List,
+    /// Add a user (id or email) to an organisation, or change its role or status there.
+    AddMember {
+        /// Organisation id.
+        organization: String,
+        /// User id or email.
+        user: String,
+        /// `owner`, `admin` or `member`.
+        #[arg(long, default_value = "member", value_parser = ["owner", "admin", "member"])]
+        role: String,
+        /// `active` or `pending`.
+        #[arg(long, default_value = "active", value_parser = ["active", "pending"])]
+        status: String,
+    },
+    /// Remove a user from an organisation.
+    RemoveMember {
+        /// Organisation id.
+        organization: String,
+        /// User id or email.
+        user: String,
     },
 }
 
@@ -160,6 +218,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let kid = engine.rotate_keys().await?;
             println!("{kid}");
         }
+        Command::Org { command } => org(&engine, command).await?,
         Command::User { command } => user(&engine, command).await?,
     }
     Ok(())
@@ -241,6 +300,52 @@ async fn user(engine: &Engine, command: UserCommand) -> Result<()> {
             for user in engine.list_users().await? {
                 println!("{}\t{}\t{}", user.id, user.email, user.status);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn org(engine: &Engine, command: OrgCommand) -> Result<()> {
+    // clap's value parsers allow only valid texts, so the parses below cannot fail.
+    let parsed = |what: &str| anyhow!("invalid {what}");
+    match command {
+        OrgCommand::Create { name, id, kind } => {
+            let change = OrganizationChange {
+                name: Some(name),
+                kind: Some(OrgKind::parse(&kind).ok_or_else(|| parsed("kind"))?),
+                ..OrganizationChange::default()
+            };
+            println!("{}", engine.create_organization(id, change).await?.id);
+        }
+        OrgCommand::SetStatus { id, status } => {
+            let change = OrganizationChange {
+                status: Some(OrgStatus::parse(&status).ok_or_else(|| parsed("status"))?),
+                ..OrganizationChange::default()
+            };
+            engine.update_organization(&id, change).await?;
+        }
+        OrgCommand::Delete { id } => engine.delete_organization(&id).await?,
+        OrgCommand::List => {
+            for org in engine.list_organizations().await? {
+                println!("{}\t{}\t{}\t{}", org.id, org.name, org.kind, org.status);
+            }
+        }
+        OrgCommand::AddMember {
+            organization,
+            user,
+            role,
+            status,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| parsed("role"))?;
+            let status = MembershipStatus::parse(&status).ok_or_else(|| parsed("status"))?;
+            engine
+                .set_membership(&user_ref(&user)?, &organization, role, status)
+                .await?;
+        }
+        OrgCommand::RemoveMember { organization, user } => {
+            engine
+                .remove_membership(&user_ref(&user)?, &organization)
+                .await?;
         }
     }
     Ok(())

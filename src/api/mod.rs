@@ -6,6 +6,7 @@ mod client;
 mod extract;
 mod health;
 mod login;
+mod organizations;
 mod problem;
 mod recovery;
 mod session;
@@ -47,6 +48,19 @@ pub fn router(engine: Arc<Engine>) -> Router {
         )
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/audit", get(admin::audit))
+        .route(
+            "/organizations",
+            get(organizations::list).post(organizations::create),
+        )
+        .route(
+            "/organizations/{id}",
+            axum::routing::patch(organizations::update).delete(organizations::delete),
+        )
+        .route("/memberships", post(organizations::set_membership))
+        .route(
+            "/memberships/{organization}/{user}",
+            axum::routing::delete(organizations::remove_membership),
+        )
         .route("/outbox", get(admin::outbox))
         .route("/users/{user}/disable", post(admin::disable_user))
         .route("/users/{user}/enable", post(admin::enable_user))

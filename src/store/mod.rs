@@ -45,6 +45,9 @@ impl From<sqlx::Error> for StoreError {
             Some(db) if db.is_unique_violation() => {
                 Self::Conflict(db.constraint().unwrap_or("a unique field").to_owned())
             }
+            Some(db) if db.is_foreign_key_violation() => {
+                Self::Conflict("still referenced by another record".to_owned())
+            }
             _ => Self::Database(e),
         }
     }
@@ -239,6 +242,16 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> StoreResult<Option<String>>;
 
+    /// Every organisation, by id.
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>>;
+    /// Creates or replaces an organisation.
+    async fn save_organization(&self, org: &Organization) -> StoreResult<()>;
+    /// Removes an organisation and its memberships; `false` if there was none.
+    async fn delete_organization(&self, id: &str) -> StoreResult<bool>;
+    /// Creates or replaces a membership.
+    async fn save_membership(&self, user_id: &str, membership: &Membership) -> StoreResult<()>;
+    /// Removes a membership; `false` if there was none.
+    async fn delete_membership(&self, user_id: &str, organization_id: &str) -> StoreResult<bool>;
     /// A session by id, revoked or not.
     async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Moves a session to another organisation.

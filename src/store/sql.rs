@@ -188,6 +188,17 @@ pub(super) const PEEK_ONE_TIME_TOKEN: &str = "SELECT user_id FROM one_time_token
 pub(super) const USE_ONE_TIME_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $3 \
      WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id";
 
+pub(super) const LIST_ORGANIZATIONS: &str = concat!(
+    "SELECT ",
+    organization_columns!(),
+    " FROM organizations ORDER BY id"
+);
+pub(super) const DELETE_ORGANIZATION: &str = "DELETE FROM organizations WHERE id = $1";
+pub(super) const UPSERT_MEMBERSHIP: &str = "INSERT INTO memberships (user_id, organization_id, role, status) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, organization_id) DO UPDATE SET role = excluded.role, \
+     status = excluded.status";
+pub(super) const DELETE_MEMBERSHIP: &str =
+    "DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2";
 pub(super) const SESSION_BY_ID: &str = concat!(
     "SELECT ",
     session_columns!(),
@@ -212,8 +223,8 @@ macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $kind:literal) => {
         use time::OffsetDateTime;
         use $crate::domain::{
-            Application, AuditEvent, Factor, Organization, OutboxMessage, PasswordState, Session,
-            StoredSigningKey, User, UserStatus,
+            Application, AuditEvent, Factor, Membership, Organization, OutboxMessage,
+            PasswordState, Session, StoredSigningKey, User, UserStatus,
         };
         use $crate::store::rows::{
             self, ApplicationRow, AuditRow, FactorRow, KeyRow, MembershipRow, OrganizationRow,
@@ -834,6 +845,58 @@ macro_rules! impl_sql_store {
                     now,
                 )
                 .await
+            }
+
+            async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
+                let found: Vec<OrganizationRow> = sqlx::query_as(sql::LIST_ORGANIZATIONS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
+            }
+
+            async fn save_organization(&self, org: &Organization) -> StoreResult<()> {
+                sqlx::query(sql::UPSERT_ORGANIZATION)
+                    .bind(&org.id)
+                    .bind(&org.name)
+                    .bind(org.kind.as_str())
+                    .bind(org.status.as_str())
+                    .bind(org.consumer_access)
+                    .bind(org.idp_required)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_organization(&self, id: &str) -> StoreResult<bool> {
+                let done = sqlx::query(sql::DELETE_ORGANIZATION)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn save_membership(&self, user_id: &str, m: &Membership) -> StoreResult<()> {
+                sqlx::query(sql::UPSERT_MEMBERSHIP)
+                    .bind(user_id)
+                    .bind(&m.organization_id)
+                    .bind(m.role.as_str())
+                    .bind(m.status.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_membership(
+                &self,
+                user_id: &str,
+                organization_id: &str,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(sql::DELETE_MEMBERSHIP)
+                    .bind(user_id)
+                    .bind(organization_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>> {

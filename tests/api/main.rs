@@ -13,6 +13,7 @@ mod http;
 mod import;
 mod login;
 mod maintenance;
+mod organizations;
 mod password;
 mod protection;
 mod recovery;

@@ -1,0 +1,154 @@
+//! Administration of organisations and memberships. The CLI and the admin API call these.
+
+use super::audit::Event;
+use super::users::numeric_id;
+use super::{Engine, EngineError, EngineResult, UserRef};
+use crate::domain::{Membership, MembershipStatus, OrgKind, OrgStatus, Organization, Role};
+
+/// Fields of an organisation to set; `None` keeps (or, on creation, defaults) the value.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationChange {
+    /// Display name (required on creation).
+    pub name: Option<String>,
+    /// Consumer or corporate (default corporate).
+    pub kind: Option<OrgKind>,
+    /// Lifecycle state (default active).
+    pub status: Option<OrgStatus>,
+    /// Consumers may sign in through it (default true).
+    pub consumer_access: Option<bool>,
+    /// Members must use its identity provider (default false).
+    pub idp_required: Option<bool>,
+}
+
+impl Engine {
+    /// Every organisation.
+    pub async fn list_organizations(&self) -> EngineResult<Vec<Organization>> {
+        Ok(self.store.list_organizations().await?)
+    }
+
+    /// Creates an organisation (with the given numeric id, or a new one).
+    pub async fn create_organization(
+        &self,
+        id: Option<String>,
+        change: OrganizationChange,
+    ) -> EngineResult<Organization> {
+        if let Some(id) = &id {
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+                return Err(EngineError::Validation(vec![
+                    crate::domain::FieldError::new("id", "must be a numeric string"),
+                ]));
+            }
+            if self.store.organization_by_id(id).await?.is_some() {
+                return Err(EngineError::Conflict(format!("organization {id}")));
+            }
+        }
+        let name = change
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| {
+                EngineError::Validation(vec![crate::domain::FieldError::new("name", "is required")])
+            })?;
+        let org = Organization {
+            id: id.unwrap_or_else(numeric_id),
+            name,
+            kind: change.kind.unwrap_or(OrgKind::Corporate),
+            status: change.status.unwrap_or(OrgStatus::Active),
+            consumer_access: change.consumer_access.unwrap_or(true),
+            idp_required: change.idp_required.unwrap_or(false),
+        };
+        self.store.save_organization(&org).await?;
+        self.audit_org("organization_created", &org.id).await;
+        Ok(org)
+    }
+
+    /// Changes an organisation's fields.
+    pub async fn update_organization(
+        &self,
+        id: &str,
+        change: OrganizationChange,
+    ) -> EngineResult<Organization> {
+        let mut org = self
+            .store
+            .organization_by_id(id)
+            .await?
+            .ok_or(EngineError::NotFound("organization"))?;
+        if let Some(name) = change.name.filter(|n| !n.trim().is_empty()) {
+            org.name = name;
+        }
+        org.kind = change.kind.unwrap_or(org.kind);
+        org.status = change.status.unwrap_or(org.status);
+        org.consumer_access = change.consumer_access.unwrap_or(org.consumer_access);
+        org.idp_required = change.idp_required.unwrap_or(org.idp_required);
+        self.store.save_organization(&org).await?;
+        self.audit_org("organization_changed", &org.id).await;
+        Ok(org)
+    }
+
+    /// Removes an organisation and its memberships (refused while an application names it).
+    pub async fn delete_organization(&self, id: &str) -> EngineResult<()> {
+        if !self.store.delete_organization(id).await? {
+            return Err(EngineError::NotFound("organization"));
+        }
+        self.audit_org("organization_deleted", id).await;
+        Ok(())
+    }
+
+    /// Adds a user to an organisation or changes its role and status there.
+    pub async fn set_membership(
+        &self,
+        user: &UserRef,
+        organization: &str,
+        role: Role,
+        status: MembershipStatus,
+    ) -> EngineResult<Membership> {
+        let found = self.user(user).await?;
+        if self.store.organization_by_id(organization).await?.is_none() {
+            return Err(EngineError::NotFound("organization"));
+        }
+        let membership = Membership {
+            organization_id: organization.to_owned(),
+            role,
+            status,
+        };
+        self.store.save_membership(&found.id, &membership).await?;
+        self.audit(Event {
+            kind: "membership_set",
+            outcome: "success",
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
+        Ok(membership)
+    }
+
+    /// Removes a user from an organisation.
+    pub async fn remove_membership(&self, user: &UserRef, organization: &str) -> EngineResult<()> {
+        let found = self.user(user).await?;
+        if !self
+            .store
+            .delete_membership(&found.id, organization)
+            .await?
+        {
+            return Err(EngineError::NotFound("membership"));
+        }
+        self.audit(Event {
+            kind: "membership_removed",
+            outcome: "success",
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
+        Ok(())
+    }
+
+    async fn audit_org(&self, kind: &str, id: &str) {
+        self.audit(Event {
+            kind,
+            outcome: "success",
+            identifier: Some(id),
+            ..Event::default()
+        })
+        .await;
+    }
+}
