@@ -339,7 +339,7 @@ async fn org(engine: &Engine, command: OrgCommand) -> Result<()> {
             let role = Role::parse(&role).ok_or_else(|| parsed("role"))?;
             let status = MembershipStatus::parse(&status).ok_or_else(|| parsed("status"))?;
             engine
-                .set_membership(&user_ref(&user)?, &organization, role, status)
+                .set_membership(&user_ref(&user)?, &organization, Some(role), Some(status))
                 .await?;
         }
         OrgCommand::RemoveMember { organization, user } => {

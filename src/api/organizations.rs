@@ -108,11 +108,9 @@ pub async fn set_membership(
         Ok(user) => user,
         Err(reason) => return bad_parameter("user", reason).into_response(),
     };
-    let role = body.role.unwrap_or(Role::Member);
-    let status = body.status.unwrap_or(MembershipStatus::Active);
     match state
         .engine
-        .set_membership(&user, &body.organization, role, status)
+        .set_membership(&user, &body.organization, body.role, body.status)
         .await
     {
         Ok(m) => Json(json!({"user": body.user, "organization": m.organization_id,

@@ -94,13 +94,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Adds a user to an organisation or changes its role and status there.
+    /// Adds a user to an organisation or changes its role and status there (by default an
+    /// active member).
     pub async fn set_membership(
         &self,
         user: &UserRef,
         organization: &str,
-        role: Role,
-        status: MembershipStatus,
+        role: Option<Role>,
+        status: Option<MembershipStatus>,
     ) -> EngineResult<Membership> {
         let found = self.user(user).await?;
         if self.store.organization_by_id(organization).await?.is_none() {
@@ -108,8 +109,8 @@ impl Engine {
         }
         let membership = Membership {
             organization_id: organization.to_owned(),
-            role,
-            status,
+            role: role.unwrap_or(Role::Member),
+            status: status.unwrap_or(MembershipStatus::Active),
         };
         self.store.save_membership(&found.id, &membership).await?;
         self.audit(Event {

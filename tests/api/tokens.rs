@@ -16,6 +16,7 @@ both_backends!(
     forged_and_expired_tokens_are_refused,
     introspection_tells_live_from_dead_tokens_to_known_applications,
     sealed_signing_keys_open_only_with_their_encryption_key,
+    disabling_the_user_or_changing_the_password_ends_access_tokens_at_once,
     a_rotation_elsewhere_reaches_running_instances_within_a_minute,
 );
 
@@ -388,4 +389,35 @@ async fn a_rotation_elsewhere_reaches_running_instances_within_a_minute(backend:
         .map(|k| k["kid"].clone())
         .collect();
     assert!(kids.contains(&json!(new_kid)));
+}
+
+async fn disabling_the_user_or_changing_the_password_ends_access_tokens_at_once(backend: Backend) {
+    let (app, session) = app_with_orgs(backend).await;
+    let token = access_token(&app, &session, "100").await;
+    let changed = app
+        .post_auth(
+            "/v1/password",
+            &session,
+            json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    assert_eq!(
+        app.get_auth("/v1/session", &token).await.status(),
+        401,
+        "a password change ends it"
+    );
+
+    let body: Value = changed.json().await.unwrap();
+    let fresh = body["token"].as_str().unwrap().to_owned();
+    let token = access_token(&app, &fresh, "100").await;
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+    let admin = app.admin_token().await;
+    app.post_auth("/v1/admin/users/1001/disable", &admin, json!({}))
+        .await;
+    assert_eq!(
+        app.get_auth("/v1/session", &token).await.status(),
+        401,
+        "disabling the user ends it"
+    );
 }
