@@ -49,6 +49,7 @@ pub async fn serve(
     engine: Arc<Engine>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    tokio::spawn(sweep_now_and_then(Arc::clone(&engine)));
     let app = crate::api::router(engine);
     axum::serve(
         listener,
@@ -56,6 +57,24 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// How often an instance sweeps expired rows.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Sweeps expired rows every 15 minutes, for as long as the engine is served.
+async fn sweep_now_and_then(engine: Arc<Engine>) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if Arc::strong_count(&engine) == 1 {
+            return; // the server has stopped
+        }
+        if let Err(e) = engine.sweep().await {
+            tracing::warn!(error = %e, "sweep failed");
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

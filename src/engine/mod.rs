@@ -20,6 +20,7 @@ mod policy;
 mod ratelimit;
 mod recovery;
 mod session;
+mod sweep;
 mod tokens;
 mod users;
 

@@ -263,6 +263,11 @@ pub trait Store: Send + Sync + 'static {
     /// Marks every key but `current` as no longer signing.
     async fn retire_signing_keys(&self, current: &str, at: OffsetDateTime) -> StoreResult<()>;
 
+    /// Deletes what can no longer matter: sessions ended or expired before `before`, expired
+    /// device tokens and single-use tokens, rate buckets that have refilled by `now_ms`, and
+    /// lockout buckets whose lock ran out before `before`. Returns how many rows went.
+    async fn sweep(&self, before: OffsetDateTime, now_ms: i64) -> StoreResult<u64>;
+
     /// Stores an admin token (by SHA-256).
     async fn insert_admin_token(
         &self,

@@ -212,6 +212,15 @@ pub(super) const SIGNING_KEYS: &str = "SELECT kid, public_key, private_key, crea
 pub(super) const RETIRE_SIGNING_KEYS: &str =
     "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL";
 
+/// Statements of a sweep: each takes `$1` (a time in seconds) or, for rate buckets, `$1` in ms.
+pub(super) const SWEEP_SECONDS: [&str; 4] = [
+    "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
+    "DELETE FROM device_tokens WHERE expires_at < $1",
+    "DELETE FROM one_time_tokens WHERE expires_at < $1",
+    "DELETE FROM lockouts WHERE locked_until IS NOT NULL AND locked_until < $1",
+];
+pub(super) const SWEEP_RATE_LIMITS: &str = "DELETE FROM rate_limits WHERE tat < $1";
+
 pub(super) const INSERT_ADMIN_TOKEN: &str =
     "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)";
 pub(super) const ADMIN_TOKEN_EXISTS: &str =
@@ -950,6 +959,23 @@ macro_rules! impl_sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn sweep(&self, before: OffsetDateTime, now_ms: i64) -> StoreResult<u64> {
+                let mut removed = 0;
+                for statement in sql::SWEEP_SECONDS {
+                    removed += sqlx::query(statement)
+                        .bind(ts(before))
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                }
+                removed += sqlx::query(sql::SWEEP_RATE_LIMITS)
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(removed)
             }
 
             async fn insert_admin_token(

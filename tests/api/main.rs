@@ -18,4 +18,5 @@ mod password;
 mod protection;
 mod recovery;
 mod sessions;
+mod sweep;
 mod tokens;

@@ -1,0 +1,48 @@
+//! Housekeeping deletes what can no longer matter, and nothing that still does.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+use serde_json::json;
+use time::Duration;
+
+both_backends!(sweeping_deletes_expired_rows_and_keeps_live_ones);
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn sweeping_deletes_expired_rows_and_keeps_live_ones(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("ann@example.test", PASSWORD).await;
+    let engine = &app.instance.engine;
+    let _idle = app.token("ann@example.test", PASSWORD).await; // will expire
+    let ended = app.token("ann@example.test", PASSWORD).await;
+    app.post_auth("/v1/logout", &ended, json!({})).await; // revoked
+    for _ in 0..5 {
+        app.login("bo@example.test", "wrong password").await; // a lock
+    }
+    app.post("/v1/password/forgot", json!({"email": "ann@example.test"}))
+        .await; // a code
+    assert_eq!(engine.sweep().await.unwrap(), 0, "nothing has expired yet");
+
+    app.advance(Duration::days(32));
+    let live = app.token("ann@example.test", PASSWORD).await;
+    // 2 sessions, 2 device tokens (30 days), 1 code, 1 lock, and the rate buckets of bo and of
+    // the reset message (ann's was just used again).
+    assert_eq!(engine.sweep().await.unwrap(), 8);
+    assert_eq!(
+        engine.sweep().await.unwrap(),
+        0,
+        "a second sweep finds nothing"
+    );
+    assert_eq!(
+        app.get_auth("/v1/session", &live).await.status(),
+        200,
+        "live sessions stay"
+    );
+    assert_eq!(
+        app.login("bo@example.test", "wrong password")
+            .await
+            .status(),
+        401,
+        "the old lock is gone"
+    );
+}
