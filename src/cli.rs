@@ -229,10 +229,16 @@ async fn serve(config: Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let sandbox = config.sandbox;
+    let no_smtp = config.notify.smtp.is_none();
     let engine = server::build_engine(config, Arc::new(SystemClock)).await?;
     if sandbox {
         tracing::warn!(
             "SANDBOX MODE: one-time codes are 123456 and messages stay in the outbox; never use in production"
+        );
+    }
+    if !sandbox && no_smtp {
+        tracing::warn!(
+            "no notify.smtp configured: emails are kept in the outbox (GET /v1/admin/outbox)"
         );
     }
     tracing::info!(address = %listener.local_addr()?, store = engine.store_kind(), "doorward listening");

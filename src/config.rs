@@ -42,6 +42,89 @@ pub struct Config {
     pub access_token: AccessTokenConfig,
     /// Signing-key storage.
     pub keys: KeysConfig,
+    /// Message delivery.
+    pub notify: NotifyConfig,
+}
+
+/// Message delivery. A channel that is not configured keeps its messages in the outbox.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// The `From` of emails.
+    pub sender: String,
+    /// The mail server.
+    pub smtp: Option<SmtpConfig>,
+    /// The SMS webhook.
+    pub sms: Option<SmsConfig>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            sender: "Doorward <no-reply@localhost>".to_owned(),
+            smtp: None,
+            sms: None,
+        }
+    }
+}
+
+/// A mail server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name.
+    pub host: String,
+    /// Port (587 for STARTTLS, 465 for TLS).
+    #[serde(default = "smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `tls` or `none`.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// User name, if the server wants one.
+    pub username: Option<String>,
+    /// Password; never logged.
+    pub password: Option<secrecy::SecretString>,
+}
+
+fn smtp_port() -> u16 {
+    587
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Upgrade with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+    /// None: only for a relay on a trusted network, or tests.
+    None,
+}
+
+/// An SMS webhook: `POST {"to", "text"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    /// Where to post.
+    pub webhook_url: String,
+    /// Sent as `Authorization: Bearer …`; never logged.
+    pub bearer: Option<secrecy::SecretString>,
+    /// Time allowed for one attempt.
+    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Attempts before giving up (with doubling backoff from 200 ms).
+    #[serde(default = "three")]
+    pub attempts: u32,
+}
+
+fn five_seconds() -> Duration {
+    Duration::from_secs(5)
+}
+
+fn three() -> u32 {
+    3
 }
 
 /// Signed access tokens.
@@ -238,6 +321,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             access_token: AccessTokenConfig::default(),
             keys: KeysConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }

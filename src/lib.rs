@@ -13,5 +13,6 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod engine;
+pub mod notify;
 pub mod server;
 pub mod store;

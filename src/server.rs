@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Hasher;
 use crate::engine::Engine;
+use crate::notify::Notifier;
 use crate::store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,6 +22,9 @@ pub enum StartError {
     /// The signing keys could not be loaded or made.
     #[error("cannot load the signing keys: {0}")]
     Keys(String),
+    /// A delivery channel is misconfigured.
+    #[error("cannot set up message delivery: {0}")]
+    Notify(String),
     /// The hashing pool could not start.
     #[error("cannot start the password hashing pool: {0}")]
     Hasher(String),
@@ -35,7 +39,9 @@ pub async fn build_engine(
     let hasher = Hasher::start(&config.hashing)
         .await
         .map_err(StartError::Hasher)?;
-    let engine = Engine::new(store, hasher, clock, Arc::new(config));
+    let notifier = Notifier::new(&config.notify, config.sandbox, Arc::clone(&store))
+        .map_err(StartError::Notify)?;
+    let engine = Engine::new(store, hasher, notifier, clock, Arc::new(config));
     engine
         .load_keys()
         .await

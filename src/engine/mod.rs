@@ -60,6 +60,8 @@ pub struct Engine {
     maintenance: maintenance::MaintenanceCache,
     /// Access-token signing and verification keys.
     keys: tokens::Keys,
+    /// Delivers messages (email, SMS) or keeps them in the outbox.
+    notifier: crate::notify::Notifier,
 }
 
 impl Engine {
@@ -67,6 +69,7 @@ impl Engine {
     pub fn new(
         store: Arc<dyn Store>,
         hasher: Hasher,
+        notifier: crate::notify::Notifier,
         clock: Arc<dyn Clock>,
         config: Arc<Config>,
     ) -> Self {
@@ -79,6 +82,7 @@ impl Engine {
             limiter: ratelimit::MemoryLimiter::default(),
             maintenance: maintenance::MaintenanceCache::default(),
             keys: tokens::Keys::default(),
+            notifier,
         }
     }
 

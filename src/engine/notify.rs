@@ -1,32 +1,31 @@
-//! Delivery of messages to users. For now every message is kept in the **outbox**
-//! (`GET /v1/admin/outbox`), in sandbox mode and out of it: SMTP and the SMS webhook arrive
-//! with second factors (issue 5). Message bodies carry one-time codes and are never logged.
+//! Messages to users go through the notifier (`notify/`): out by SMTP or the SMS webhook when
+//! configured, else (and always in sandbox mode) into the outbox (`GET /v1/admin/outbox`).
 
-use super::{Engine, EngineResult};
+use super::{Engine, EngineError, EngineResult};
 use crate::domain::OutboxMessage;
+use crate::notify::{Channel, Message};
 
 /// Most outbox messages one query returns.
 const MAX_MESSAGES: u32 = 500;
 
 impl Engine {
-    /// Sends an email (today: keeps it in the outbox).
+    /// Sends an email (or keeps it in the outbox; see `notify/`).
     pub(crate) async fn send_email(
         &self,
         to: &str,
         subject: &str,
         body: String,
     ) -> EngineResult<()> {
-        let message = OutboxMessage {
-            id: uuid::Uuid::new_v4().to_string(),
-            at: self.now(),
-            channel: "email".to_owned(),
-            recipient: to.to_owned(),
+        let message = Message {
+            channel: Channel::Email,
+            to: to.to_owned(),
             subject: subject.to_owned(),
             body,
         };
-        self.store.insert_outbox(&message).await?;
-        tracing::info!(channel = "email", id = %message.id, "message queued in the outbox");
-        Ok(())
+        self.notifier
+            .send(message, self.now())
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))
     }
 
     /// The outbox, newest first.

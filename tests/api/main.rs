@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod cli;
+mod delivery;
 mod hashing;
 mod http;
 mod import;
