@@ -270,7 +270,7 @@ async fn user(engine: &Engine, command: UserCommand) -> Result<()> {
                     username,
                     name,
                     password,
-                    status: UserStatus::Active,
+                    status: None,
                 })
                 .await?;
             println!("{}", user.id);

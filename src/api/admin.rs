@@ -79,7 +79,7 @@ fn parse_new_user(body: NewUserBody) -> Result<NewUser, Vec<FieldError>> {
             username,
             name: body.name,
             password,
-            status: body.status.unwrap_or(UserStatus::Active),
+            status: body.status,
         }),
         (e, u, p) => Err([e.err(), u.err(), p.err()].into_iter().flatten().collect()),
     }

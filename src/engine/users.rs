@@ -18,8 +18,8 @@ pub struct NewUser {
     pub name: Option<String>,
     /// Initial password; without one the account cannot sign in until a password is set.
     pub password: Option<Password>,
-    /// Initial status.
-    pub status: UserStatus,
+    /// Initial status (active when not given).
+    pub status: Option<UserStatus>,
 }
 
 /// How an administrator names a user: by id, or by email when it contains `@`.
@@ -66,7 +66,7 @@ impl Engine {
             email: new.email.as_str().to_owned(),
             username: new.username.map(|u| u.as_str().to_owned()),
             name: new.name.unwrap_or_else(|| new.email.as_str().to_owned()),
-            status: new.status,
+            status: new.status.unwrap_or(UserStatus::Active),
             password_hash,
             password_state: PasswordState::Ok,
             password_expires_at: None,
