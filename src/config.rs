@@ -44,6 +44,25 @@ pub struct Config {
     pub keys: KeysConfig,
     /// Message delivery.
     pub notify: NotifyConfig,
+    /// Step-up authentication.
+    pub stepup: StepUpConfig,
+}
+
+/// Step-up authentication: how long a proven second factor counts for sensitive actions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StepUpConfig {
+    /// How long a step-up (or the second factor of a sign-in) lasts.
+    #[serde(deserialize_with = "duration")]
+    pub validity: Duration,
+}
+
+impl Default for StepUpConfig {
+    fn default() -> Self {
+        Self {
+            validity: Duration::from_secs(15 * 60),
+        }
+    }
 }
 
 /// Message delivery. A channel that is not configured keeps its messages in the outbox.
@@ -55,7 +74,9 @@ pub struct NotifyConfig {
     /// The mail server.
     pub smtp: Option<SmtpConfig>,
     /// The SMS webhook.
-    pub sms: Option<SmsConfig>,
+    pub sms: Option<WebhookConfig>,
+    /// The push gateway webhook, told of each new push challenge.
+    pub push: Option<WebhookConfig>,
 }
 
 impl Default for NotifyConfig {
@@ -64,6 +85,7 @@ impl Default for NotifyConfig {
             sender: "Doorward <no-reply@localhost>".to_owned(),
             smtp: None,
             sms: None,
+            push: None,
         }
     }
 }
@@ -103,10 +125,14 @@ pub enum SmtpSecurity {
     None,
 }
 
-/// An SMS webhook: `POST {"to", "text"}`.
+/// An SMS webhook (`POST {"to", "text"}`) or a push gateway webhook
+/// (`POST {"device_id", "challenge_id", "purpose"}`).
+pub type SmsConfig = WebhookConfig;
+
+/// A webhook Doorward posts JSON to.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SmsConfig {
+pub struct WebhookConfig {
     /// Where to post.
     pub webhook_url: String,
     /// Sent as `Authorization: Bearer …`; never logged.
@@ -207,6 +233,8 @@ pub struct RateLimitConfig {
     pub login_per_identifier: Rate,
     /// Activation and reset messages per address or email (shared by every instance).
     pub send_per_identifier: Rate,
+    /// Second-factor challenges started or codes sent, per user (shared by every instance).
+    pub challenge_per_user: Rate,
 }
 
 /// Session lifetimes; applications may override both.
@@ -322,6 +350,7 @@ impl Default for Config {
             access_token: AccessTokenConfig::default(),
             keys: KeysConfig::default(),
             notify: NotifyConfig::default(),
+            stepup: StepUpConfig::default(),
         }
     }
 }
@@ -349,6 +378,10 @@ impl Default for RateLimitConfig {
             },
             send_per_identifier: Rate {
                 burst: 5,
+                per: Duration::from_secs(15 * 60),
+            },
+            challenge_per_user: Rate {
+                burst: 10,
                 per: Duration::from_secs(15 * 60),
             },
         }

@@ -24,6 +24,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A JSON body that may be left out entirely (no body, no `Content-Type`): then `None`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let declared = req.headers().contains_key(header::CONTENT_TYPE);
+        let sized = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|n| n.as_bytes() != b"0");
+        if !declared && !sized {
+            return Ok(Self(None));
+        }
+        let RawJson(bytes) = RawJson::from_request(req, state).await?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        parse_json(&bytes).map(|body| Self(Some(body)))
+    }
+}
+
 /// The bytes of a body declared as JSON, within the body limit; not yet parsed.
 pub struct RawJson(pub Bytes);
 

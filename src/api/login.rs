@@ -4,7 +4,7 @@ use super::AppState;
 use super::client::ClientAddress;
 use super::extract::{Bearer, JsonBody};
 use super::problem::Problem;
-use super::view::{LoginView, rfc3339};
+use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
     AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SignInLocation,
@@ -111,15 +111,20 @@ pub fn outcome_response(outcome: &LoginOutcome) -> Response {
             "token",
             session,
         ),
-        LoginOutcome::MfaRequired(session) => restricted(
-            Problem::new(
+        LoginOutcome::MfaRequired(session, due) => {
+            let factors: Vec<FactorView> = due.factors.iter().map(FactorView::from).collect();
+            let problem = Problem::new(
                 StatusCode::FORBIDDEN,
                 "mfa_required",
                 "A second factor is required",
-            ),
-            "mfa_token",
-            session,
-        ),
+            )
+            .with(
+                "challenge",
+                json_value(&ChallengeView::from(&due.challenge)),
+            )
+            .with("factors", json_value(&factors));
+            restricted(problem, "mfa_token", session)
+        }
     }
 }
 

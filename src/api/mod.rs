@@ -4,8 +4,10 @@
 mod admin;
 mod client;
 mod extract;
+mod factors;
 mod health;
 mod login;
+mod mfa;
 mod organizations;
 mod problem;
 mod recovery;
@@ -72,6 +74,24 @@ pub fn router(engine: Arc<Engine>) -> Router {
         );
     let v1 = Router::new()
         .route("/login", post(login::login))
+        .route("/login/mfa", post(mfa::verify))
+        .route("/login/mfa/send", post(mfa::send))
+        .route("/login/mfa/{id}", get(mfa::poll))
+        .route("/stepup", post(mfa::start_step_up))
+        .route("/stepup/{id}", get(mfa::step_up_state))
+        .route("/stepup/{id}/verify", post(mfa::verify_step_up))
+        .route("/stepup/{id}/send", post(mfa::resend_step_up))
+        .route("/factors", get(factors::list))
+        .route("/factors/sms", post(factors::enrol_sms))
+        .route("/factors/email", post(factors::enrol_email))
+        .route("/factors/totp", post(factors::enrol_totp))
+        .route("/factors/push", post(factors::enrol_push))
+        .route("/factors/{id}", axum::routing::delete(factors::remove))
+        .route("/factors/{id}/verify", post(factors::verify))
+        .route("/factors/{id}/send", post(factors::resend))
+        .route("/devices/nonce", post(factors::device_nonce))
+        .route("/devices/challenges", get(factors::device_challenges))
+        .route("/devices/challenges/{id}", post(factors::answer))
         .route("/session", get(session::current))
         .route("/logout", post(session::logout))
         .route("/identities", get(tokens::identities))

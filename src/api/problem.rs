@@ -168,6 +168,14 @@ impl From<EngineError> for Problem {
             }
             EngineError::Unauthenticated => problem(S::UNAUTHORIZED, "Invalid or expired token"),
             EngineError::TokenRestricted => problem(S::FORBIDDEN, "This token cannot be used here"),
+            EngineError::StepUpRequired => problem(
+                S::FORBIDDEN,
+                "A second factor must be proven again for this action",
+            ),
+            EngineError::ChallengeClosed => problem(
+                S::BAD_REQUEST,
+                "The challenge has expired or is closed; start a new one",
+            ),
             EngineError::InvalidCode => {
                 problem(S::BAD_REQUEST, "The code is invalid, used or expired")
             }

@@ -14,7 +14,10 @@ use serde::Deserialize;
 /// `GET /v1/session`: the session, its user and its deadlines; extends the idle window.
 pub async fn current(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
     match state.engine.session(&token).await {
-        Ok(live) => Json(SessionView::from(&live)).into_response(),
+        Ok(live) => {
+            let until = state.engine.step_up_until(live.session());
+            Json(SessionView::from(&live).step_up_until(until)).into_response()
+        }
         Err(e) => Problem::from(e).into_response(),
     }
 }

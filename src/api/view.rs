@@ -1,7 +1,7 @@
 //! Response bodies of the native API, built from engine types.
 
-use crate::domain::{Organization, User};
-use crate::engine::{IssuedSession, LiveSession};
+use crate::domain::{Factor, Organization, User};
+use crate::engine::{IssuedChallenge, IssuedSession, LiveSession};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -10,6 +10,11 @@ use time::OffsetDateTime;
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// A view as a JSON value (for problem extension members).
+pub fn json_value<T: Serialize>(view: &T) -> serde_json::Value {
+    serde_json::to_value(view).unwrap_or(serde_json::Value::Null)
 }
 
 /// A user as the native API shows it.
@@ -120,6 +125,18 @@ struct SessionDetail {
     created_at: String,
     expires_at: String,
     session_expires_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stepped_up_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step_up_expires_at: Option<String>,
+}
+
+impl SessionView {
+    /// Adds until when the session's step-up counts.
+    pub fn step_up_until(mut self, until: Option<OffsetDateTime>) -> Self {
+        self.session.step_up_expires_at = until.map(rfc3339);
+        self
+    }
 }
 
 impl From<&LiveSession> for SessionView {
@@ -135,8 +152,66 @@ impl From<&LiveSession> for SessionView {
                 created_at: rfc3339(s.created_at),
                 expires_at: rfc3339(live.idle_deadline),
                 session_expires_at: rfc3339(s.expires_at),
+                stepped_up_at: s.stepped_up_at.map(rfc3339),
+                step_up_expires_at: None,
             },
             user: UserView::from(live.user()),
+        }
+    }
+}
+
+/// A challenge as the client that must answer it sees it.
+#[derive(Serialize)]
+pub struct ChallengeView {
+    challenge_id: String,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    factor_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<String>,
+    /// The number to match on the push device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<u8>,
+    expires_at: String,
+}
+
+impl From<&IssuedChallenge> for ChallengeView {
+    fn from(issued: &IssuedChallenge) -> Self {
+        let c = &issued.challenge;
+        Self {
+            challenge_id: c.id.clone(),
+            kind: c.kind.as_str(),
+            factor_id: c.factor_id.clone(),
+            destination: issued.destination.clone(),
+            number: c.number,
+            expires_at: rfc3339(c.expires_at),
+        }
+    }
+}
+
+/// A factor as its owner sees it: never its secret.
+#[derive(Serialize)]
+pub struct FactorView {
+    id: String,
+    kind: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+impl From<&Factor> for FactorView {
+    fn from(f: &Factor) -> Self {
+        Self {
+            id: f.id.clone(),
+            kind: f.kind.as_str(),
+            status: f.status.as_str(),
+            phone: f.phone.clone(),
+            email: f.email.clone(),
+            name: f.name.clone(),
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod hasher;
 pub mod jwt;
 pub mod keys;
+pub mod otp;
 mod phc;
 pub mod token;
 

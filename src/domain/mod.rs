@@ -153,6 +153,82 @@ text_enum! {
 }
 
 text_enum! {
+    /// What a challenge is for.
+    ChallengePurpose {
+        /// Finishing a sign-in (an `mfa_pending` session).
+        Login = "login",
+        /// Stepping up a full session.
+        StepUp = "stepup",
+        /// Proving a newly enrolled factor.
+        Enrol = "enrol",
+    }
+}
+
+text_enum! {
+    /// Where a challenge stands.
+    ChallengeStatus {
+        /// Waiting for a code or a device's answer.
+        Pending = "pending",
+        /// A push device approved it; the waiting client has not collected it yet.
+        Approved = "approved",
+        /// The device denied it, or answered with the wrong number or signature.
+        Denied = "denied",
+        /// Too many wrong codes.
+        Failed = "failed",
+        /// Succeeded and was used; it cannot be used again.
+        Used = "used",
+        /// Replaced by a challenge on another factor.
+        Replaced = "replaced",
+    }
+}
+
+/// An OTP or push challenge (DESIGN.md §2). Its code is never kept; only a hash is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// UUID.
+    pub id: String,
+    /// The user challenged.
+    pub user_id: String,
+    /// The session it finishes or steps up (for enrolment, the session that enrols).
+    pub session_id: String,
+    /// What it is for.
+    pub purpose: ChallengePurpose,
+    /// The factor challenged; `None` for the account's own email address.
+    pub factor_id: Option<String>,
+    /// How it is answered.
+    pub kind: FactorKind,
+    /// Where the code went (phone or email), for resends.
+    pub destination: Option<String>,
+    /// SHA-256 of the challenge id and the code (SMS and email only).
+    pub code_hash: Option<String>,
+    /// The number the user must match on the device (push only).
+    pub number: Option<u8>,
+    /// Where it stands.
+    pub status: ChallengeStatus,
+    /// Wrong codes so far.
+    pub attempts: u32,
+    /// Codes sent so far.
+    pub sends: u32,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it stops being answerable.
+    pub expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Challenge")
+            .field("id", &self.id)
+            .field("purpose", &self.purpose)
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("sends", &self.sends)
+            .finish_non_exhaustive()
+    }
+}
+
+text_enum! {
     /// What a session's token may be used for.
     SessionKind {
         /// A full session.
@@ -274,10 +350,12 @@ pub struct Factor {
     pub phone: Option<String>,
     /// Address, for email.
     pub email: Option<String>,
-    /// Shared secret (TOTP) or device key (push).
+    /// Shared secret (TOTP, base32) or device public key (push, base64url).
     pub secret: Option<String>,
     /// Its state.
     pub status: FactorStatus,
+    /// A label the user chose (a push device's name).
+    pub name: Option<String>,
 }
 
 impl fmt::Debug for Factor {
@@ -286,6 +364,7 @@ impl fmt::Debug for Factor {
             .field("id", &self.id)
             .field("kind", &self.kind)
             .field("status", &self.status)
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }
@@ -317,6 +396,8 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
     /// When it was ended, if it was.
     pub revoked_at: Option<OffsetDateTime>,
+    /// When a second factor was last proven in it (at login or by a step-up).
+    pub stepped_up_at: Option<OffsetDateTime>,
 }
 
 impl Session {

@@ -107,6 +107,12 @@ pub enum EngineError {
     /// The token is restricted (password update, pending MFA) and cannot be used here.
     #[error("the token cannot be used for this")]
     TokenRestricted,
+    /// The action needs a second factor proven within the step-up validity.
+    #[error("a step-up is required")]
+    StepUpRequired,
+    /// The challenge takes no more answers: expired, used, failed, denied or replaced.
+    #[error("the challenge is closed")]
+    ChallengeClosed,
     /// An activation or reset code that is unknown, used or expired.
     #[error("the code is invalid, used or expired")]
     InvalidCode,
@@ -165,6 +171,8 @@ impl EngineError {
             Self::ApplicationForbidden => "application_forbidden",
             Self::Unauthenticated => "invalid_token",
             Self::TokenRestricted => "token_restricted",
+            Self::StepUpRequired => "step_up_required",
+            Self::ChallengeClosed => "challenge_closed",
             Self::InvalidCode => "invalid_code",
             Self::CurrentPasswordIncorrect => "current_password_incorrect",
             Self::PasswordRejected(PasswordRule::TooShort { .. }) => "password_too_short",

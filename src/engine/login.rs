@@ -4,13 +4,14 @@
 
 use super::application::{AppSelector, SignInLocation};
 use super::audit::Event;
+use super::mfa::MfaDue;
 use super::organization::Scope;
 use super::session::IssuedSession;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::Verification;
 use crate::domain::{
-    Application, LoginId, MfaPolicy, Password, PasswordHash, PasswordState, Realm, SessionKind,
-    User, UserStatus,
+    Application, Assurance, LoginId, MfaPolicy, Password, PasswordHash, PasswordState, Realm,
+    SessionKind, User, UserStatus,
 };
 use time::OffsetDateTime;
 
@@ -54,21 +55,21 @@ pub enum LoginOutcome {
     Authenticated(IssuedSession),
     /// The password must be changed first: a restricted `password_update` session.
     PasswordUpdateRequired(IssuedSession),
-    /// A second factor is due: an `mfa_pending` session.
-    MfaRequired(IssuedSession),
+    /// A second factor is due: an `mfa_pending` session, and the challenge sent.
+    MfaRequired(IssuedSession, Box<MfaDue>),
 }
 
 impl LoginOutcome {
     /// The session this outcome opened, whatever its kind.
     pub fn session(&self) -> &IssuedSession {
         match self {
-            Self::Authenticated(s) | Self::PasswordUpdateRequired(s) | Self::MfaRequired(s) => s,
+            Self::Authenticated(s) | Self::PasswordUpdateRequired(s) | Self::MfaRequired(s, _) => s,
         }
     }
 
     fn session_mut(&mut self) -> &mut IssuedSession {
         match self {
-            Self::Authenticated(s) | Self::PasswordUpdateRequired(s) | Self::MfaRequired(s) => s,
+            Self::Authenticated(s) | Self::PasswordUpdateRequired(s) | Self::MfaRequired(s, _) => s,
         }
     }
 }
@@ -91,7 +92,7 @@ impl Engine {
         let outcome = match &result {
             Ok(LoginOutcome::Authenticated(_)) => "success",
             Ok(LoginOutcome::PasswordUpdateRequired(_)) => "password_update_required",
-            Ok(LoginOutcome::MfaRequired(_)) => "mfa_required",
+            Ok(LoginOutcome::MfaRequired(..)) => "mfa_required",
             // Floods are not written down one by one; the logs and metrics show them.
             Err(EngineError::RateLimited { .. } | EngineError::Busy { .. }) => return result,
             Err(e) => e.code(),
@@ -229,18 +230,31 @@ impl Engine {
         let organization = self.choose_organization(&user, app, scope).await?;
         if password_update_due(&user, self.now()) {
             let session = self
-                .open_session(&user, app, organization, SessionKind::PasswordUpdate)
+                .open_session(
+                    &user,
+                    app,
+                    organization,
+                    SessionKind::PasswordUpdate,
+                    Assurance::Aal1,
+                )
                 .await?;
             return Ok(LoginOutcome::PasswordUpdateRequired(session));
         }
         if app.mfa == MfaPolicy::Required || user.mfa {
             let session = self
-                .open_session(&user, app, organization, SessionKind::MfaPending)
+                .open_session(
+                    &user,
+                    app,
+                    organization,
+                    SessionKind::MfaPending,
+                    Assurance::Aal1,
+                )
                 .await?;
-            return Ok(LoginOutcome::MfaRequired(session));
+            let due = self.start_login_mfa(&user, &session.session.id).await?;
+            return Ok(LoginOutcome::MfaRequired(session, Box::new(due)));
         }
         let session = self
-            .open_session(&user, app, organization, SessionKind::Auth)
+            .open_session(&user, app, organization, SessionKind::Auth, Assurance::Aal1)
             .await?;
         Ok(LoginOutcome::Authenticated(session))
     }

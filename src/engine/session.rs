@@ -91,13 +91,15 @@ pub enum LogoutScope {
 }
 
 impl Engine {
-    /// Opens a session of `kind` for `user` in `app`.
+    /// Opens a session of `kind` for `user` in `app`; at `Aal2` the second factor was proven
+    /// just now (which counts as a step-up).
     pub(crate) async fn open_session(
         &self,
         user: &User,
         app: &Application,
         organization: Option<Organization>,
         kind: SessionKind,
+        assurance: Assurance,
     ) -> EngineResult<IssuedSession> {
         let now = self.now();
         let (idle, absolute) = match kind {
@@ -114,7 +116,7 @@ impl Engine {
             token_hash: token::digest_secret(&token),
             user_id: user.id.clone(),
             kind,
-            assurance: Assurance::Aal1,
+            assurance,
             application_id: app.id.clone(),
             organization_id: organization.as_ref().map(|o| o.id.clone()),
             created_at: now,
@@ -122,6 +124,7 @@ impl Engine {
             idle,
             expires_at: now + absolute,
             revoked_at: None,
+            stepped_up_at: (assurance == Assurance::Aal2).then_some(now),
         };
         self.store.insert_session(&session).await?;
         Ok(IssuedSession {
@@ -212,10 +215,7 @@ impl Engine {
                 self.store
                     .revoke_session(&live.session().id, self.now())
                     .await?;
-                // Both ways of naming it: its own token, and access tokens (by session id).
-                self.sessions.remove(&live.session().token_hash);
-                self.sessions
-                    .remove(&Lookup::SessionId(live.session().id.clone()).cache_key());
+                self.forget_session(live.session());
             }
             LogoutScope::All => self.end_user_sessions(&live.user().id).await?,
         }
@@ -232,6 +232,14 @@ impl Engine {
         })
         .await;
         Ok(())
+    }
+
+    /// Drops a session from this instance's cache, so that its next use reads the store.
+    pub(crate) fn forget_session(&self, session: &Session) {
+        // Both ways of naming it: its own token, and access tokens (by session id).
+        self.sessions.remove(&session.token_hash);
+        self.sessions
+            .remove(&Lookup::SessionId(session.id.clone()).cache_key());
     }
 
     /// Ends every session of a user, on this instance at once and on others within a second.

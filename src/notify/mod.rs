@@ -8,7 +8,7 @@ mod smtp;
 mod webhook;
 
 pub use smtp::SmtpSender;
-pub use webhook::SmsWebhook;
+pub use webhook::Webhook;
 
 use crate::config::NotifyConfig;
 use crate::domain::OutboxMessage;
@@ -24,6 +24,8 @@ pub enum Channel {
     Email,
     /// Text message.
     Sms,
+    /// A notice to the push gateway (`to` is the device id, `body` the JSON to post).
+    Push,
 }
 
 impl Channel {
@@ -31,6 +33,7 @@ impl Channel {
         match self {
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Push => "push",
         }
     }
 }
@@ -80,7 +83,9 @@ pub struct Notifier {
     /// The mail server, when configured.
     email: Option<SmtpSender>,
     /// The SMS webhook, when configured.
-    sms: Option<SmsWebhook>,
+    sms: Option<Webhook>,
+    /// The push gateway, when configured.
+    push: Option<Webhook>,
 }
 
 impl Notifier {
@@ -95,12 +100,14 @@ impl Notifier {
             .as_ref()
             .map(|smtp| SmtpSender::new(smtp, &config.sender))
             .transpose()?;
-        let sms = config.sms.as_ref().map(SmsWebhook::new).transpose()?;
+        let sms = config.sms.as_ref().map(Webhook::new).transpose()?;
+        let push = config.push.as_ref().map(Webhook::new).transpose()?;
         Ok(Self {
             store,
             sandbox,
             email,
             sms,
+            push,
         })
     }
 
@@ -110,6 +117,7 @@ impl Notifier {
             && match channel {
                 Channel::Email => self.email.is_some(),
                 Channel::Sms => self.sms.is_some(),
+                Channel::Push => self.push.is_some(),
             }
     }
 
@@ -131,13 +139,26 @@ impl Notifier {
 
     /// Delivers a message by its channel now (used by `send` in the background).
     pub async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
-        match (message.channel, &self.email, &self.sms) {
-            (Channel::Email, Some(smtp), _) => {
-                smtp.send(&message.to, &message.subject, &message.body)
-                    .await
-            }
-            (Channel::Sms, _, Some(webhook)) => webhook.send(&message.to, &message.body).await,
-            _ => Err(DeliveryError::Webhook("channel not configured".to_owned())),
+        match message.channel {
+            Channel::Email => match &self.email {
+                Some(smtp) => {
+                    smtp.send(&message.to, &message.subject, &message.body)
+                        .await
+                }
+                None => Err(not_configured()),
+            },
+            Channel::Sms => match &self.sms {
+                Some(webhook) => webhook.send(&message.to, &message.body).await,
+                None => Err(not_configured()),
+            },
+            Channel::Push => match &self.push {
+                Some(webhook) => {
+                    let body = serde_json::from_str(&message.body)
+                        .map_err(|e| DeliveryError::Webhook(format!("push notice: {e}")))?;
+                    webhook.post(&body).await
+                }
+                None => Err(not_configured()),
+            },
         }
     }
 
@@ -154,4 +175,8 @@ impl Notifier {
         tracing::info!(channel = kept.channel, id = %kept.id, "message kept in the outbox");
         Ok(())
     }
+}
+
+fn not_configured() -> DeliveryError {
+    DeliveryError::Webhook("channel not configured".to_owned())
 }

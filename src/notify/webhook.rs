@@ -1,31 +1,31 @@
-//! Text messages through an HTTP webhook: `POST {"to", "text"}` with an optional bearer secret,
-//! a timeout per attempt, and retries with exponential backoff.
+//! Webhooks: text messages (`POST {"to", "text"}`) and push-gateway notices, with an optional
+//! bearer secret, a timeout per attempt, and retries with exponential backoff.
 
 use super::DeliveryError;
-use crate::config::SmsConfig;
+use crate::config::WebhookConfig;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
 /// The first wait between attempts; it doubles each time.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
-/// A configured SMS webhook.
+/// A configured webhook.
 #[derive(Clone)]
-pub struct SmsWebhook {
+pub struct Webhook {
     client: reqwest::Client,
     url: String,
     bearer: Option<SecretString>,
     attempts: u32,
 }
 
-impl SmsWebhook {
+impl Webhook {
     /// Prepares the client.
-    pub fn new(config: &SmsConfig) -> Result<Self, String> {
+    pub fn new(config: &WebhookConfig) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("notify.sms: {e}"))?;
+            .map_err(|e| format!("webhook client: {e}"))?;
         Ok(Self {
             client,
             url: config.webhook_url.clone(),
@@ -34,15 +34,18 @@ impl SmsWebhook {
         })
     }
 
-    /// Posts the message, retrying failures (network errors and 5xx) with backoff.
+    /// Posts a text message.
     pub async fn send(&self, to: &str, text: &str) -> Result<(), DeliveryError> {
+        self.post(&serde_json::json!({"to": to, "text": text}))
+            .await
+    }
+
+    /// Posts a JSON body, retrying failures (network errors and 5xx) with backoff.
+    pub async fn post(&self, body: &serde_json::Value) -> Result<(), DeliveryError> {
         let mut wait = FIRST_BACKOFF;
         let mut last = String::new();
         for attempt in 1..=self.attempts {
-            let mut request = self
-                .client
-                .post(&self.url)
-                .json(&serde_json::json!({"to": to, "text": text}));
+            let mut request = self.client.post(&self.url).json(body);
             if let Some(bearer) = &self.bearer {
                 request = request.bearer_auth(bearer.expose_secret());
             }

@@ -2,11 +2,13 @@
 //! PostgreSQL (several instances on one database). Nothing above this module knows which runs.
 //! The database enforces uniqueness; violations come back as [`StoreError::Conflict`].
 
+mod factors;
 mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
 
+pub use factors::FactorStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -83,7 +85,7 @@ pub struct ImportBatch {
 
 /// The persistence the engine needs.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: FactorStore + Send + Sync + 'static {
     /// Brings the schema up to date.
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks that the database answers.

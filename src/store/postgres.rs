@@ -2,6 +2,7 @@
 //! and limits hold across all of them.
 
 use super::StoreResult;
+use super::factors::impl_factor_store;
 use super::sql::impl_sql_store;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -29,3 +30,4 @@ impl PostgresStore {
 }
 
 impl_sql_store!(PostgresStore, sqlx::Postgres, "postgres");
+impl_factor_store!(PostgresStore, sqlx::Postgres);

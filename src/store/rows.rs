@@ -3,9 +3,10 @@
 
 use super::{StoreError, StoreResult};
 use crate::domain::{
-    Application, Assurance, AuditEvent, Factor, FactorKind, FactorStatus, Membership,
-    MembershipStatus, MfaPolicy, OrgKind, OrgStatus, Organization, OutboxMessage, PasswordHash,
-    PasswordState, Realm, Role, Session, SessionKind, StoredSigningKey, User, UserStatus,
+    Application, Assurance, AuditEvent, Challenge, ChallengePurpose, ChallengeStatus, Factor,
+    FactorKind, FactorStatus, Membership, MembershipStatus, MfaPolicy, OrgKind, OrgStatus,
+    Organization, OutboxMessage, PasswordHash, PasswordState, Realm, Role, Session, SessionKind,
+    StoredSigningKey, User, UserStatus,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -136,6 +137,7 @@ pub struct FactorRow {
     email: Option<String>,
     secret: Option<String>,
     status: String,
+    name: Option<String>,
 }
 
 impl TryFrom<FactorRow> for Factor {
@@ -148,6 +150,7 @@ impl TryFrom<FactorRow> for Factor {
             email: r.email,
             secret: r.secret,
             status: parsed(FactorStatus::parse(&r.status), "factors.status")?,
+            name: r.name,
         })
     }
 }
@@ -204,6 +207,7 @@ pub struct SessionRow {
     idle_secs: i64,
     expires_at: i64,
     revoked_at: Option<i64>,
+    stepped_up_at: Option<i64>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -222,6 +226,7 @@ impl TryFrom<SessionRow> for Session {
             idle: duration_of(r.idle_secs, "sessions.idle_secs")?,
             expires_at: time_of(r.expires_at, "sessions.expires_at")?,
             revoked_at: opt_time(r.revoked_at, "sessions.revoked_at")?,
+            stepped_up_at: opt_time(r.stepped_up_at, "sessions.stepped_up_at")?,
         })
     }
 }
@@ -307,5 +312,63 @@ impl TryFrom<KeyRow> for StoredSigningKey {
             created_at: time_of(r.created_at, "signing_keys.created_at")?,
             retired_at: opt_time(r.retired_at, "signing_keys.retired_at")?,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ChallengeRow {
+    id: String,
+    user_id: String,
+    session_id: String,
+    purpose: String,
+    factor_id: Option<String>,
+    kind: String,
+    destination: Option<String>,
+    code_hash: Option<String>,
+    number: Option<i64>,
+    status: String,
+    attempts: i64,
+    sends: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<ChallengeRow> for Challenge {
+    type Error = StoreError;
+    fn try_from(r: ChallengeRow) -> StoreResult<Self> {
+        let count = |n: i64, what| u32::try_from(n).map_err(|_| StoreError::Corrupt(what));
+        Ok(Challenge {
+            id: r.id,
+            user_id: r.user_id,
+            session_id: r.session_id,
+            purpose: parsed(ChallengePurpose::parse(&r.purpose), "challenges.purpose")?,
+            factor_id: r.factor_id,
+            kind: parsed(FactorKind::parse(&r.kind), "challenges.kind")?,
+            destination: r.destination,
+            code_hash: r.code_hash,
+            number: r
+                .number
+                .map(|n| u8::try_from(n).map_err(|_| StoreError::Corrupt("challenges.number")))
+                .transpose()?,
+            status: parsed(ChallengeStatus::parse(&r.status), "challenges.status")?,
+            attempts: count(r.attempts, "challenges.attempts")?,
+            sends: count(r.sends, "challenges.sends")?,
+            created_at: time_of(r.created_at, "challenges.created_at")?,
+            expires_at: time_of(r.expires_at, "challenges.expires_at")?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct OwnedFactorRow {
+    user_id: String,
+    #[sqlx(flatten)]
+    factor: FactorRow,
+}
+
+impl TryFrom<OwnedFactorRow> for (String, Factor) {
+    type Error = StoreError;
+    fn try_from(r: OwnedFactorRow) -> StoreResult<Self> {
+        Ok((r.user_id, Factor::try_from(r.factor)?))
     }
 }

@@ -35,7 +35,7 @@ macro_rules! application_columns {
 macro_rules! session_columns {
     () => {
         "id, token_hash, user_id, kind, assurance, application_id, organization_id, created_at, \
-         last_seen_at, idle_secs, expires_at, revoked_at"
+         last_seen_at, idle_secs, expires_at, revoked_at, stepped_up_at"
     };
 }
 
@@ -87,11 +87,11 @@ pub(super) const DELETE_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE user_
 pub(super) const INSERT_MEMBERSHIP: &str =
     "INSERT INTO memberships (user_id, organization_id, role, status) VALUES ($1, $2, $3, $4)";
 
-pub(super) const FACTORS_OF: &str =
-    "SELECT id, kind, phone, email, secret, status FROM factors WHERE user_id = $1 ORDER BY id";
+pub(super) const FACTORS_OF: &str = "SELECT id, kind, phone, email, secret, status, name FROM factors \
+     WHERE user_id = $1 ORDER BY created_at, id";
 pub(super) const DELETE_FACTORS: &str = "DELETE FROM factors WHERE user_id = $1";
 pub(super) const INSERT_FACTOR: &str = "INSERT INTO factors (id, user_id, kind, phone, email, secret, \
-     status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     status, created_at, name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 pub(super) const APPLICATION_BY_ID: &str = concat!(
     "SELECT ",
@@ -124,7 +124,7 @@ pub(super) const INSERT_API_KEY: &str =
 pub(super) const INSERT_SESSION: &str = concat!(
     "INSERT INTO sessions (",
     session_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 );
 pub(super) const SESSION_BY_TOKEN_HASH: &str = concat!(
     "SELECT ",
@@ -213,7 +213,8 @@ pub(super) const RETIRE_SIGNING_KEYS: &str =
     "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL";
 
 /// Statements of a sweep: each takes `$1` (a time in seconds) or, for rate buckets, `$1` in ms.
-pub(super) const SWEEP_SECONDS: [&str; 4] = [
+pub(super) const SWEEP_SECONDS: [&str; 5] = [
+    "DELETE FROM challenges WHERE expires_at < $1",
     "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
     "DELETE FROM device_tokens WHERE expires_at < $1",
     "DELETE FROM one_time_tokens WHERE expires_at < $1",
@@ -505,6 +506,7 @@ macro_rules! impl_sql_store {
                             .bind(&f.secret)
                             .bind(f.status.as_str())
                             .bind(created_at)
+                            .bind(&f.name)
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -527,6 +529,7 @@ macro_rules! impl_sql_store {
                     .bind(rows::secs(s.idle))
                     .bind(ts(s.expires_at))
                     .bind(s.revoked_at.map(ts))
+                    .bind(s.stepped_up_at.map(ts))
                     .execute(&self.pool)
                     .await?;
                 Ok(())

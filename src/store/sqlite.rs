@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one file, zero set-up, WAL journal for concurrent readers.
 
 use super::StoreResult;
+use super::factors::impl_factor_store;
 use super::sql::impl_sql_store;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -36,3 +37,4 @@ impl SqliteStore {
 }
 
 impl_sql_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+impl_factor_store!(SqliteStore, sqlx::Sqlite);

@@ -292,6 +292,7 @@ fn plan_factors(e: &UserEntry, user: &User, stored: Option<&[Factor]>) -> Vec<Fa
             }),
             secret: f.secret.clone(),
             status: f.status,
+            name: None,
         })
         .collect();
     let key = |f: &Factor| {
