@@ -3,17 +3,16 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, code_of};
+use crate::peers::{next, smtp_config, smtp_listener};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use doorward::config::{NotifyConfig, SmsConfig, SmtpConfig, SmtpSecurity};
+use doorward::config::{NotifyConfig, SmsConfig};
 use doorward::notify::{Channel, Message, Notifier};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 both_backends!(
     reset_codes_are_mailed_over_smtp_and_not_kept,
@@ -21,73 +20,6 @@ both_backends!(
 );
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A minimal SMTP server: answers one session at a time and hands each message's DATA over.
-async fn smtp_listener() -> (u16, mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (sender, received) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
-                let mut data: Option<String> = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = data.as_mut() {
-                        if line == "." {
-                            sender.send(std::mem::take(body)).unwrap();
-                            data = None;
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" => b"250-test\r\n250 8BITMIME\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go on\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.unwrap();
-                            return;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, received)
-}
-
-fn smtp_config(port: u16) -> SmtpConfig {
-    SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        security: SmtpSecurity::None,
-        username: None,
-        password: None,
-    }
-}
-
-async fn next(received: &mut mpsc::UnboundedReceiver<String>) -> String {
-    tokio::time::timeout(Duration::from_secs(10), received.recv())
-        .await
-        .expect("a message in time")
-        .unwrap()
-}
 
 async fn reset_codes_are_mailed_over_smtp_and_not_kept(backend: Backend) {
     let (port, mut received) = smtp_listener().await;

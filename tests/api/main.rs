@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod helpers;
+mod peers;
 
 mod accounts;
 mod admin;
@@ -14,10 +15,12 @@ mod http;
 mod import;
 mod login;
 mod maintenance;
+mod mfa;
 mod organizations;
 mod password;
 mod protection;
 mod recovery;
 mod sessions;
+mod stepup;
 mod sweep;
 mod tokens;
