@@ -34,7 +34,7 @@ pub struct PushAnswer {
 }
 
 /// What a device proves to list its challenges.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeviceProof {
     /// The push factor's id.
     pub device_id: String,
@@ -42,6 +42,14 @@ pub struct DeviceProof {
     pub nonce: String,
     /// base64url Ed25519 signature over `doorward-device-nonce:{nonce}`.
     pub signature: String,
+}
+
+impl std::fmt::Debug for DeviceProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceProof")
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Engine {
