@@ -46,6 +46,49 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Step-up authentication.
     pub stepup: StepUpConfig,
+    /// The platform faces.
+    pub faces: FacesConfig,
+}
+
+/// The platform faces: each is mounted under its base path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacesConfig {
+    /// Weavr Multi.
+    pub weavr: FaceConfig,
+}
+
+impl Default for FacesConfig {
+    fn default() -> Self {
+        Self {
+            weavr: FaceConfig::at("/weavr/multi"),
+        }
+    }
+}
+
+/// One face.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceConfig {
+    /// Whether it is served.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where it is mounted (starts with `/`, no trailing `/`).
+    pub base: String,
+}
+
+impl FaceConfig {
+    /// An enabled face at `base`.
+    pub fn at(base: &str) -> Self {
+        Self {
+            enabled: true,
+            base: base.to_owned(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Step-up authentication: how long a proven second factor counts for sensitive actions.
@@ -351,6 +394,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             notify: NotifyConfig::default(),
             stepup: StepUpConfig::default(),
+            faces: FacesConfig::default(),
         }
     }
 }
@@ -526,10 +570,30 @@ impl Config {
                 "rate_limits.login_per_identifier",
                 self.rate_limits.login_per_identifier,
             ),
+            (
+                "rate_limits.send_per_identifier",
+                self.rate_limits.send_per_identifier,
+            ),
+            (
+                "rate_limits.challenge_per_user",
+                self.rate_limits.challenge_per_user,
+            ),
         ] {
             if rate.burst == 0 || rate.per.is_zero() {
                 return Err(bad(key, "burst and per must be more than zero"));
             }
+        }
+        let base = &self.faces.weavr.base;
+        let valid_base = base.starts_with('/')
+            && base.len() > 1
+            && !base.ends_with('/')
+            && !base.starts_with("/v1")
+            && !base.contains(['?', '#', '{', '}', '*']);
+        if !valid_base {
+            return Err(bad(
+                "faces.weavr.base",
+                "must start with /, not end with /, and not be under /v1",
+            ));
         }
         if self.password.require_classes > 4 {
             return Err(bad("password.require_classes", "must be 0 to 4"));

@@ -7,7 +7,8 @@ use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
-    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SignInLocation,
+    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SecondFactorAt,
+    SignInLocation,
 };
 use axum::Json;
 use axum::extract::State;
@@ -93,6 +94,7 @@ fn parse_login(
             .get(DEVICE_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        second_factor: SecondFactorAt::SignIn,
     })
 }
 
@@ -164,7 +166,11 @@ pub async fn change_password(
                 .into_response();
         }
     };
-    match state.engine.change_password(&token, &current, new).await {
+    match state
+        .engine
+        .change_password(&token, &current, new, SecondFactorAt::SignIn)
+        .await
+    {
         Ok(outcome) => outcome_response(&outcome),
         Err(e) => Problem::from(e).into_response(),
     }

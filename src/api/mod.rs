@@ -15,6 +15,7 @@ mod session;
 mod tokens;
 mod view;
 
+pub use client::ClientAddress;
 pub use problem::{PROBLEM_JSON, Problem};
 
 use crate::engine::Engine;
@@ -104,11 +105,12 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/activation", post(recovery::activate))
         .route("/activation/send", post(recovery::send_activation))
         .nest("/admin", admin);
+    let faces = crate::dialect::mount(Router::new().nest("/v1", v1), &state, state.engine.config());
     Router::new()
         .route("/healthz", get(health::health))
         .route("/readyz", get(health::ready))
         .route("/.well-known/jwks.json", get(tokens::jwks))
-        .nest("/v1", v1)
+        .merge(faces)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -148,7 +150,10 @@ async fn maintenance_guard(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = request.uri().path();
-    let exempt = path == "/healthz" || path == "/readyz" || path.starts_with("/v1/admin/");
+    let exempt = path == "/healthz"
+        || path == "/readyz"
+        || path.starts_with("/v1/admin/")
+        || crate::dialect::serves(state.engine.config(), path);
     if !exempt && state.engine.maintenance().await {
         return Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,

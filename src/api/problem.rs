@@ -127,7 +127,7 @@ impl From<EngineError> for Problem {
                 ..problem(S::LOCKED, "Too many failed sign-ins; try again later")
             }
             .with("locked_until", super::view::rfc3339(until)),
-            EngineError::RateLimited { retry_after } => Problem {
+            EngineError::RateLimited { retry_after, .. } => Problem {
                 retry_after: Some(retry_after.as_secs().max(1)),
                 ..problem(S::TOO_MANY_REQUESTS, "Too many requests")
             },
@@ -172,10 +172,20 @@ impl From<EngineError> for Problem {
                 S::FORBIDDEN,
                 "A second factor must be proven again for this action",
             ),
-            EngineError::ChallengeClosed => problem(
-                S::BAD_REQUEST,
-                "The challenge has expired or is closed; start a new one",
+            EngineError::ChallengeClosed => {
+                problem(S::BAD_REQUEST, "The challenge is closed; start a new one")
+            }
+            EngineError::ChallengeExpired => {
+                problem(S::BAD_REQUEST, "The challenge has expired; start a new one")
+            }
+            EngineError::ChallengePending => problem(
+                S::CONFLICT,
+                "A push challenge is already waiting for an answer",
             ),
+            EngineError::FactorAlreadyRegistered => {
+                problem(S::CONFLICT, "This factor is already registered")
+            }
+            EngineError::PhoneMissing => problem(S::CONFLICT, "No phone number on file"),
             EngineError::InvalidCode => {
                 problem(S::BAD_REQUEST, "The code is invalid, used or expired")
             }

@@ -28,6 +28,13 @@ pub fn random_number() -> u8 {
     OsRng.gen_range(10..100)
 }
 
+/// A new challenge id: 19 random decimal digits (some platforms' clients expect digits).
+pub fn random_id() -> String {
+    OsRng
+        .gen_range(1_000_000_000_000_000_000..=u64::MAX)
+        .to_string()
+}
+
 /// The stored form of a challenge's code: SHA-256 over the challenge id and the code, so that
 /// the same code in two challenges is stored differently.
 pub fn code_hash(challenge_id: &str, code: &str) -> String {
@@ -156,6 +163,11 @@ mod tests {
             assert_eq!(code.expose_secret().len(), 6);
             assert!(code.expose_secret().bytes().all(|b| b.is_ascii_digit()));
             assert!((10..100).contains(&random_number()));
+            let id = random_id();
+            assert!(
+                id.len() >= 19 && id.bytes().all(|b| b.is_ascii_digit()),
+                "{id}"
+            );
         }
     }
 

@@ -113,6 +113,11 @@ impl Engine {
         }
     }
 
+    /// The application an API key belongs to (`unknown_application` for any other key).
+    pub async fn application_for_api_key(&self, key: &str) -> EngineResult<Application> {
+        self.application(&AppSelector::ApiKey(key.to_owned())).await
+    }
+
     /// The application a selector names.
     pub(crate) async fn application(&self, selector: &AppSelector) -> EngineResult<Application> {
         let found = match selector {

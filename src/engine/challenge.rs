@@ -142,8 +142,9 @@ impl Engine {
         }
     }
 
-    /// Makes a challenge on `target` and sends its code (or push notice). `replacing` is the
-    /// challenge it takes over from, whose counts it inherits.
+    /// Makes a challenge on `target` and sends its code (or push notice); it replaces the
+    /// session's other pending challenges for the purpose. `replacing` is the challenge it takes
+    /// over from, whose counts it inherits.
     pub(crate) async fn issue_challenge(
         &self,
         user: &User,
@@ -157,7 +158,7 @@ impl Engine {
         let kind = target.kind();
         let sends_code = matches!(kind, FactorKind::Sms | FactorKind::Email);
         let mut challenge = Challenge {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: otp::random_id(),
             user_id: user.id.clone(),
             session_id: session_id.to_owned(),
             purpose,
@@ -179,11 +180,10 @@ impl Engine {
         challenge.code_hash = code
             .as_ref()
             .map(|c| otp::code_hash(&challenge.id, c.expose_secret()));
-        if let Some(old) = replacing {
-            self.store
-                .set_challenge_status(&old.id, ChallengeStatus::Pending, ChallengeStatus::Replaced)
-                .await?;
-        }
+        // One answerable challenge per session and purpose: a new one replaces the others.
+        self.store
+            .replace_pending_challenges(session_id, purpose)
+            .await?;
         self.store.insert_challenge(&challenge).await?;
         self.deliver_challenge(&challenge, code.as_ref()).await?;
         self.audit_challenge(&challenge, "challenge_sent", "success")
@@ -210,8 +210,12 @@ impl Engine {
                 ),
             ]));
         }
-        if self.state_of(challenge) != ChallengeState::Pending {
-            return Err(EngineError::ChallengeClosed);
+        match self.state_of(challenge) {
+            ChallengeState::Pending => {}
+            ChallengeState::Expired if challenge.status == ChallengeStatus::Pending => {
+                return Err(EngineError::ChallengeExpired);
+            }
+            _ => return Err(EngineError::ChallengeClosed),
         }
         if challenge.sends >= MAX_SENDS {
             return Err(self.sends_exhausted(challenge));
@@ -272,7 +276,7 @@ impl Engine {
             .count_challenge_attempt(&challenge.id, now, MAX_ATTEMPTS)
             .await?
         else {
-            return Err(EngineError::ChallengeClosed);
+            return Err(self.closed_because(&challenge.id).await?);
         };
         let correct = match counted.kind {
             FactorKind::Totp => self.check_totp(&counted, code, now).await?,
@@ -326,6 +330,17 @@ impl Engine {
         };
         // One acceptance per time step: a replay (or a parallel twin) is refused here.
         Ok(self.store.use_totp_step(factor_id, step).await?)
+    }
+
+    /// Why a challenge takes no answer: it ran out of time, or it is closed.
+    async fn closed_because(&self, id: &str) -> EngineResult<EngineError> {
+        let current = self.store.challenge_by_id(id).await?;
+        Ok(match current {
+            Some(c) if c.status == ChallengeStatus::Pending && self.now() >= c.expires_at => {
+                EngineError::ChallengeExpired
+            }
+            _ => EngineError::ChallengeClosed,
+        })
     }
 
     /// A challenge's state as a polling client sees it.
@@ -386,6 +401,7 @@ impl Engine {
         let left = (challenge.expires_at - self.now()).max(time::Duration::seconds(1));
         EngineError::RateLimited {
             retry_after: Duration::from_secs(left.whole_seconds().unsigned_abs()),
+            limit: MAX_SENDS,
         }
     }
 

@@ -64,6 +64,8 @@ pub enum EngineError {
     RateLimited {
         /// When to try again.
         retry_after: Duration,
+        /// The size of the bucket that ran out.
+        limit: u32,
     },
     /// The account belongs to an outside identity provider.
     #[error("the account signs in through an external identity provider")]
@@ -110,9 +112,21 @@ pub enum EngineError {
     /// The action needs a second factor proven within the step-up validity.
     #[error("a step-up is required")]
     StepUpRequired,
-    /// The challenge takes no more answers: expired, used, failed, denied or replaced.
+    /// The challenge takes no more answers: used, failed, denied or replaced (or none exists).
     #[error("the challenge is closed")]
     ChallengeClosed,
+    /// The challenge ran out of time.
+    #[error("the challenge has expired")]
+    ChallengeExpired,
+    /// A push challenge of the session is still waiting for its answer.
+    #[error("a challenge is already in flight")]
+    ChallengePending,
+    /// The user already has an active factor of this kind for this destination.
+    #[error("the factor is already registered")]
+    FactorAlreadyRegistered,
+    /// The user has no phone number on file.
+    #[error("no phone number on file")]
+    PhoneMissing,
     /// An activation or reset code that is unknown, used or expired.
     #[error("the code is invalid, used or expired")]
     InvalidCode,
@@ -173,6 +187,10 @@ impl EngineError {
             Self::TokenRestricted => "token_restricted",
             Self::StepUpRequired => "step_up_required",
             Self::ChallengeClosed => "challenge_closed",
+            Self::ChallengeExpired => "challenge_expired",
+            Self::ChallengePending => "challenge_pending",
+            Self::FactorAlreadyRegistered => "factor_already_registered",
+            Self::PhoneMissing => "phone_missing",
             Self::InvalidCode => "invalid_code",
             Self::CurrentPasswordIncorrect => "current_password_incorrect",
             Self::PasswordRejected(PasswordRule::TooShort { .. }) => "password_too_short",

@@ -42,15 +42,80 @@ impl Engine {
             .collect())
     }
 
-    /// Enrols a phone (E.164) and texts it a code.
+    /// Enrols a phone (E.164) and texts it a code. A phone already active as a factor is
+    /// refused (`factor_already_registered`).
     pub async fn enrol_sms(&self, bearer: &str, phone: &str) -> EngineResult<Enrolment> {
         let phone = parse_phone(phone)?;
+        let live = self.session(bearer).await?;
+        let registered = self
+            .active_factors(live.user())
+            .await?
+            .iter()
+            .any(|f| f.kind == FactorKind::Sms && f.phone.as_deref() == Some(phone.as_str()));
+        if registered {
+            return Err(EngineError::FactorAlreadyRegistered);
+        }
         let factor = new_factor(FactorKind::Sms, FactorStatus::PendingVerification);
         let factor = Factor {
             phone: Some(phone),
             ..factor
         };
         self.enrol_with_code(bearer, factor).await
+    }
+
+    /// Enrols the phone number on the user's account (`phone_missing` if there is none).
+    pub async fn enrol_account_phone(&self, bearer: &str) -> EngineResult<Enrolment> {
+        let live = self.session(bearer).await?;
+        let phone = live.user().phone.clone().ok_or(EngineError::PhoneMissing)?;
+        self.enrol_sms(bearer, &phone).await
+    }
+
+    /// Proves the newest pending factor of a kind. With none pending, an active one of that
+    /// kind answers `factor_already_registered`; no factor at all, `challenge_closed`.
+    pub async fn verify_pending_factor(
+        &self,
+        bearer: &str,
+        kind: FactorKind,
+        code: &str,
+    ) -> EngineResult<Factor> {
+        let live = self.session(bearer).await?;
+        let factors = self.store.factors_of(&live.user().id).await?;
+        let pending = factors
+            .iter()
+            .rev()
+            .find(|f| f.kind == kind && f.status == FactorStatus::PendingVerification);
+        match pending {
+            Some(factor) => self.verify_factor(bearer, &factor.id, code).await,
+            None if factors
+                .iter()
+                .any(|f| f.kind == kind && f.status == FactorStatus::Active) =>
+            {
+                Err(EngineError::FactorAlreadyRegistered)
+            }
+            None => Err(EngineError::ChallengeClosed),
+        }
+    }
+
+    /// Removes the user's active factors of a kind. Needs a step-up.
+    pub async fn remove_factors_of_kind(&self, bearer: &str, kind: FactorKind) -> EngineResult<()> {
+        let live = self.session(bearer).await?;
+        let factors: Vec<Factor> = self
+            .active_factors(live.user())
+            .await?
+            .into_iter()
+            .filter(|f| f.kind == kind)
+            .collect();
+        if factors.is_empty() {
+            return Err(EngineError::NotFound("factor"));
+        }
+        self.require_step_up(&live)?;
+        for factor in &factors {
+            self.store
+                .delete_factor(&live.user().id, &factor.id)
+                .await?;
+            self.audit_factor(&live, "factor_remove", factor).await;
+        }
+        Ok(())
     }
 
     /// Enrols an email address (the account's own when none is given) and mails it a code.

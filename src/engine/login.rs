@@ -25,6 +25,16 @@ pub enum ClientKind {
     Tooling,
 }
 
+/// When a face's clients prove a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecondFactorAt {
+    /// At sign-in, when policy asks (403 `mfa_required`).
+    #[default]
+    SignIn,
+    /// Only by step-up: sign-in opens an `aal1` session whatever the policy (Weavr).
+    StepUp,
+}
+
 /// A password sign-in, parsed.
 #[derive(Debug, Clone)]
 pub struct LoginRequest {
@@ -46,6 +56,8 @@ pub struct LoginRequest {
     pub source: Option<std::net::IpAddr>,
     /// The device token the client got at an earlier sign-in (see `lockout.rs`).
     pub device_token: Option<String>,
+    /// When the face's clients prove a second factor.
+    pub second_factor: SecondFactorAt,
 }
 
 /// What a correct password leads to.
@@ -158,6 +170,7 @@ impl Engine {
         let scope = Scope {
             organization: request.organization,
             provider: request.provider,
+            second_factor: request.second_factor,
         };
         let mut outcome = self.admit(user, &app, &scope).await?;
         outcome.session_mut().device_token = Some(device_token);
@@ -240,7 +253,8 @@ impl Engine {
                 .await?;
             return Ok(LoginOutcome::PasswordUpdateRequired(session));
         }
-        if app.mfa == MfaPolicy::Required || user.mfa {
+        let policy = app.mfa == MfaPolicy::Required || user.mfa;
+        if policy && scope.second_factor == SecondFactorAt::SignIn {
             let session = self
                 .open_session(
                     &user,

@@ -35,7 +35,7 @@ pub use error::{EngineError, EngineResult, PasswordRule};
 pub use factors::Enrolment;
 pub use identities::{Identity, Introspection};
 pub use import::{ImportDocument, ImportReport};
-pub use login::{ClientKind, LoginOutcome, LoginRequest};
+pub use login::{ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
 pub use mfa::{MfaDue, MfaPoll};
 pub use organizations::OrganizationChange;
 pub use push::{DeviceProof, PushAnswer, answer_message};

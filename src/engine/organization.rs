@@ -11,6 +11,8 @@ pub(crate) struct Scope {
     pub organization: Option<String>,
     /// A provider organisation, for a consumer sign-in.
     pub provider: Option<String>,
+    /// When the second factor is proven.
+    pub second_factor: super::login::SecondFactorAt,
 }
 
 impl Engine {

@@ -2,7 +2,7 @@
 
 use super::audit::Event;
 use super::error::PasswordRule;
-use super::login::LoginOutcome;
+use super::login::{LoginOutcome, SecondFactorAt};
 use super::organization::Scope;
 use super::policy;
 use super::{AppSelector, Engine, EngineError, EngineResult};
@@ -23,7 +23,11 @@ impl Engine {
     }
 
     /// Stores a user's new password hash and remembers it for the reuse rule.
-    pub(crate) async fn store_new_password(&self, user: &User, hash: &str) -> EngineResult<()> {
+    pub(crate) async fn store_new_password(
+        &self,
+        user: &User,
+        hash: &str,
+    ) -> EngineResult<Option<time::OffsetDateTime>> {
         let expires_at = self.config.password.max_age.map(|age| self.now() + age);
         self.store
             .set_password(&user.id, hash, PasswordState::Ok, expires_at)
@@ -31,7 +35,7 @@ impl Engine {
         self.store
             .push_password_history(&user.id, hash, self.now(), self.config.password.history)
             .await?;
-        Ok(())
+        Ok(expires_at)
     }
 
     /// Refuses a password equal to the current one or one of the remembered previous ones.
@@ -70,6 +74,7 @@ impl Engine {
         bearer: &str,
         current: &Password,
         new: Password,
+        second_factor: SecondFactorAt,
     ) -> EngineResult<LoginOutcome> {
         let live = self.validate(bearer).await?;
         match live.session().kind {
@@ -98,7 +103,7 @@ impl Engine {
         }
         let new_hash = self.hash_new_password(&new, &user.email).await?;
         self.check_reuse(&user, &new).await?;
-        self.store_new_password(&user, &new_hash).await?;
+        let expires_at = self.store_new_password(&user, &new_hash).await?;
         self.end_user_sessions(&user.id).await?;
         self.audit(Event {
             kind: "password_change",
@@ -108,13 +113,14 @@ impl Engine {
         })
         .await;
         user.password_state = PasswordState::Ok;
-        user.password_expires_at = None;
+        user.password_expires_at = expires_at;
         let app = self
             .application(&AppSelector::Id(live.session().application_id.clone()))
             .await?;
         let scope = Scope {
             organization: live.session().organization_id.clone(),
             provider: None,
+            second_factor,
         };
         self.admit(user, &app, &scope).await
     }

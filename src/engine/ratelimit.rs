@@ -66,7 +66,10 @@ impl Engine {
         let rate = self.config.rate_limits.login_per_address;
         self.limiter
             .take(&format!("{action}:addr:{address}"), rate, self.clock.now())
-            .map_err(|retry_after| EngineError::RateLimited { retry_after })
+            .map_err(|retry_after| EngineError::RateLimited {
+                retry_after,
+                limit: rate.burst,
+            })
     }
 
     /// Limits an `action` per source address (this instance's memory, at the per-address
@@ -83,7 +86,10 @@ impl Engine {
             let key = format!("{action}:addr:{address}");
             self.limiter
                 .take(&key, self.config.rate_limits.login_per_address, now)
-                .map_err(|retry_after| EngineError::RateLimited { retry_after })?;
+                .map_err(|retry_after| EngineError::RateLimited {
+                    retry_after,
+                    limit: self.config.rate_limits.login_per_address.burst,
+                })?;
         }
         let interval = ms(rate.interval());
         let taken = self
@@ -96,6 +102,7 @@ impl Engine {
             )
             .await?;
         taken.map_err(|wait| EngineError::RateLimited {
+            limit: rate.burst,
             retry_after: Duration::from_millis(u64::try_from(wait).unwrap_or(1)),
         })
     }

@@ -26,6 +26,18 @@ impl Engine {
     ) -> EngineResult<IssuedChallenge> {
         let live = self.session(bearer).await?;
         let target = self.choose_target(live.user(), factor).await?;
+        if target.kind() == crate::domain::FactorKind::Push {
+            // One push at a time: the user is asked to match one number, not several.
+            let in_flight = self
+                .store
+                .pending_push_challenges(target.factor_id().unwrap_or_default(), self.now())
+                .await?
+                .iter()
+                .any(|c| c.session_id == live.session().id);
+            if in_flight {
+                return Err(EngineError::ChallengePending);
+            }
+        }
         self.issue_challenge(
             live.user(),
             &live.session().id,
@@ -60,6 +72,18 @@ impl Engine {
         let challenge = self
             .challenge_of(live.session(), challenge_id, ChallengePurpose::StepUp)
             .await?;
+        self.answer_challenge(&challenge, code).await?;
+        self.step_up(live.session()).await
+    }
+
+    /// Answers the session's newest step-up challenge (for faces whose clients do not name it).
+    pub async fn verify_current_step_up(&self, bearer: &str, code: &str) -> EngineResult<StepUp> {
+        let live = self.session(bearer).await?;
+        let challenge = self
+            .store
+            .current_challenge(&live.session().id, ChallengePurpose::StepUp)
+            .await?
+            .ok_or(EngineError::ChallengeClosed)?;
         self.answer_challenge(&challenge, code).await?;
         self.step_up(live.session()).await
     }

@@ -31,7 +31,7 @@ pub trait FactorStore: Send + Sync {
     async fn insert_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
     /// A challenge by id.
     async fn challenge_by_id(&self, id: &str) -> StoreResult<Option<Challenge>>;
-    /// The newest challenge of a session for a purpose, whatever its state.
+    /// The newest pending challenge of a session for a purpose, else its newest of any state.
     async fn current_challenge(
         &self,
         session_id: &str,
@@ -45,6 +45,12 @@ pub trait FactorStore: Send + Sync {
         now: OffsetDateTime,
         max_attempts: u32,
     ) -> StoreResult<Option<Challenge>>;
+    /// Marks every pending challenge of a session for a purpose `replaced`.
+    async fn replace_pending_challenges(
+        &self,
+        session_id: &str,
+        purpose: ChallengePurpose,
+    ) -> StoreResult<()>;
     /// Moves a challenge from one state to another; `false` if it was not in `from`.
     async fn set_challenge_status(
         &self,
@@ -97,14 +103,16 @@ pub(super) const CHALLENGE_BY_ID: &str = concat!(
 pub(super) const CURRENT_CHALLENGE: &str = concat!(
     "SELECT ",
     challenge_columns!(),
-    " FROM challenges WHERE session_id = $1 AND purpose = $2 ORDER BY created_at DESC, sends DESC, id \
-     LIMIT 1"
+    " FROM challenges WHERE session_id = $1 AND purpose = $2 \
+     ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, created_at DESC, id LIMIT 1"
 );
 pub(super) const COUNT_CHALLENGE_ATTEMPT: &str = concat!(
     "UPDATE challenges SET attempts = attempts + 1 WHERE id = $1 AND status = 'pending' \
      AND expires_at > $2 AND attempts < $3 RETURNING ",
     challenge_columns!()
 );
+pub(super) const REPLACE_PENDING_CHALLENGES: &str = "UPDATE challenges SET status = 'replaced' \
+     WHERE session_id = $1 AND purpose = $2 AND status = 'pending'";
 pub(super) const SET_CHALLENGE_STATUS: &str =
     "UPDATE challenges SET status = $3 WHERE id = $1 AND status = $2";
 pub(super) const RESEND_CHALLENGE: &str = "UPDATE challenges SET code_hash = $2, expires_at = $3, \
@@ -248,6 +256,19 @@ macro_rules! impl_factor_store {
                         .fetch_optional(&self.pool)
                         .await?;
                     rows::one(row)
+                }
+
+                async fn replace_pending_challenges(
+                    &self,
+                    session_id: &str,
+                    purpose: ChallengePurpose,
+                ) -> StoreResult<()> {
+                    sqlx::query(sql::REPLACE_PENDING_CHALLENGES)
+                        .bind(session_id)
+                        .bind(purpose.as_str())
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
                 }
 
                 async fn set_challenge_status(

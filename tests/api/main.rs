@@ -24,3 +24,4 @@ mod sessions;
 mod stepup;
 mod sweep;
 mod tokens;
+mod weavr;

@@ -210,7 +210,7 @@ async fn expired_and_reused_codes_are_refused(backend: Backend) {
     app.advance(time::Duration::minutes(5));
     let expired = finish(&app, mfa_token, "123456").await;
     assert_eq!(expired.status(), 400);
-    assert_eq!(code_of(expired).await, "challenge_closed");
+    assert_eq!(code_of(expired).await, "challenge_expired");
 
     // A new challenge (the old one ran out) takes the code.
     let sent = app
