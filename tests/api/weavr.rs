@@ -206,6 +206,15 @@ async fn malformed_logins_name_their_fields(backend: Backend) {
         got,
         syntax(json!([{"params": [], "fieldName": "body", "error": "INVALID"}]))
     );
+    let huge = post(
+        &app,
+        "/login_with_password",
+        None,
+        json!({"email": "ann@example.test", "password": {"value": "x".repeat(100_000)}}),
+    )
+    .await;
+    assert!(huge.headers().contains_key("request-ref"));
+    assert_eq!(answer(huge).await, (413, String::new()));
 }
 
 async fn refused_logins_say_nothing_about_the_account(backend: Backend) {
