@@ -56,12 +56,15 @@ pub struct Config {
 pub struct FacesConfig {
     /// Weavr Multi.
     pub weavr: FaceConfig,
+    /// Axonize.
+    pub axonize: FaceConfig,
 }
 
 impl Default for FacesConfig {
     fn default() -> Self {
         Self {
             weavr: FaceConfig::at("/weavr/multi"),
+            axonize: FaceConfig::at("/axonize"),
         }
     }
 }
@@ -583,17 +586,22 @@ impl Config {
                 return Err(bad(key, "burst and per must be more than zero"));
             }
         }
-        let base = &self.faces.weavr.base;
-        let valid_base = base.starts_with('/')
-            && base.len() > 1
-            && !base.ends_with('/')
-            && !base.starts_with("/v1")
-            && !base.contains(['?', '#', '{', '}', '*']);
-        if !valid_base {
-            return Err(bad(
-                "faces.weavr.base",
-                "must start with /, not end with /, and not be under /v1",
-            ));
+        for (key, face) in [
+            ("faces.weavr.base", &self.faces.weavr),
+            ("faces.axonize.base", &self.faces.axonize),
+        ] {
+            let base = &face.base;
+            let valid_base = base.starts_with('/')
+                && base.len() > 1
+                && !base.ends_with('/')
+                && !base.starts_with("/v1")
+                && !base.contains(['?', '#', '{', '}', '*']);
+            if !valid_base {
+                return Err(bad(
+                    key,
+                    "must start with /, not end with /, and not be under /v1",
+                ));
+            }
         }
         if self.password.require_classes > 4 {
             return Err(bad("password.require_classes", "must be 0 to 4"));

@@ -7,7 +7,7 @@ use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
-    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SecondFactorAt,
+    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, MfaVia, SecondFactorAt,
     SignInLocation,
 };
 use axum::Json;
@@ -86,6 +86,7 @@ fn parse_login(
             .application
             .map_or(AppSelector::Default, AppSelector::Id),
         location,
+        check_host: true,
         organization: body.organization,
         provider: None,
         client,
@@ -95,6 +96,7 @@ fn parse_login(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         second_factor: SecondFactorAt::SignIn,
+        mfa_via: MfaVia::PreferredFactor,
     })
 }
 

@@ -17,6 +17,7 @@ mod view;
 
 pub use client::ClientAddress;
 pub use problem::{PROBLEM_JSON, Problem};
+pub use view::rfc3339;
 
 use crate::engine::Engine;
 use axum::Router;

@@ -17,6 +17,8 @@ pub enum AppSelector {
     Id(String),
     /// By API key (Weavr's `api-key` header).
     ApiKey(String),
+    /// By a URL one of its hostnames covers; the longest matching entry wins (Axonize's `url`).
+    Url(String),
 }
 
 /// Where a sign-in was made: the request's host (without port) and path.
@@ -97,20 +99,47 @@ pub fn default_application() -> Application {
 }
 
 impl Engine {
-    /// Resolves the application and checks the sign-in host against its list.
+    /// Resolves the application and, when `check_host`, checks the sign-in host against its
+    /// list.
     pub(crate) async fn resolve_application(
         &self,
         selector: &AppSelector,
         location: Option<&SignInLocation>,
+        check_host: bool,
     ) -> EngineResult<Application> {
         let app = self.application(selector).await?;
-        let allowed = app.hostnames.is_empty()
+        let allowed = !check_host
+            || app.hostnames.is_empty()
             || location.is_some_and(|loc| app.hostnames.iter().any(|entry| loc.matches(entry)));
         if allowed {
             Ok(app)
         } else {
             Err(EngineError::HostnameNotAllowed)
         }
+    }
+
+    /// The application whose hostname entry covers a location most closely.
+    async fn application_at(&self, location: &SignInLocation) -> EngineResult<Option<Application>> {
+        let apps = self.store.applications_with_hostnames().await?;
+        let best = apps
+            .into_iter()
+            .filter_map(|app| {
+                let longest = app
+                    .hostnames
+                    .iter()
+                    .filter(|entry| location.matches(entry))
+                    .map(|entry| entry.trim_end_matches('/').len())
+                    .max()?;
+                Some((longest, app))
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, app)| app);
+        Ok(best)
+    }
+
+    /// The id of the application a selector names (`unknown_application` if none).
+    pub async fn application_id(&self, selector: &AppSelector) -> EngineResult<String> {
+        Ok(self.application(selector).await?.id)
     }
 
     /// The application an API key belongs to (`unknown_application` for any other key).
@@ -129,6 +158,10 @@ impl Engine {
                     .application_by_api_key(&token::digest(key))
                     .await?
             }
+            AppSelector::Url(url) => match SignInLocation::from_url(url) {
+                Some(location) => self.application_at(&location).await?,
+                None => None,
+            },
         };
         found.ok_or(EngineError::UnknownApplication)
     }

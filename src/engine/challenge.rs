@@ -33,6 +33,8 @@ pub enum FactorChoice {
     Id(String),
     /// The first active factor of a kind (for `email`, the account's address if none).
     Kind(FactorKind),
+    /// The account's own contact: its phone on file (`sms`) or its email address (`email`).
+    Contact(FactorKind),
 }
 
 impl FactorChoice {
@@ -49,6 +51,8 @@ pub(crate) enum Target {
     Factor(Factor),
     /// The account's own email address (a user with no factor, or asking for `email`).
     AccountEmail(String),
+    /// The phone number on the account, set by an administrator or an import.
+    AccountPhone(String),
 }
 
 impl Target {
@@ -56,13 +60,14 @@ impl Target {
         match self {
             Self::Factor(f) => f.kind,
             Self::AccountEmail(_) => FactorKind::Email,
+            Self::AccountPhone(_) => FactorKind::Sms,
         }
     }
 
     pub(crate) fn factor_id(&self) -> Option<&str> {
         match self {
             Self::Factor(f) => Some(&f.id),
-            Self::AccountEmail(_) => None,
+            Self::AccountEmail(_) | Self::AccountPhone(_) => None,
         }
     }
 
@@ -74,7 +79,7 @@ impl Target {
                 FactorKind::Email => f.email.as_deref(),
                 FactorKind::Totp | FactorKind::Push => None,
             },
-            Self::AccountEmail(email) => Some(email),
+            Self::AccountEmail(contact) | Self::AccountPhone(contact) => Some(contact),
         }
     }
 }
@@ -129,6 +134,17 @@ impl Engine {
             .filter(|f| f.status == FactorStatus::Active)
             .collect();
         let found = match choice {
+            Some(FactorChoice::Contact(FactorKind::Sms)) => {
+                return user
+                    .phone
+                    .clone()
+                    .map(Target::AccountPhone)
+                    .ok_or(EngineError::PhoneMissing);
+            }
+            Some(FactorChoice::Contact(FactorKind::Email)) => {
+                return Ok(Target::AccountEmail(user.email.clone()));
+            }
+            Some(FactorChoice::Contact(_)) => return Err(EngineError::NotFound("factor")),
             None => active.into_iter().next(),
             Some(FactorChoice::Id(id)) => active.into_iter().find(|f| &f.id == id),
             Some(FactorChoice::Kind(kind)) => active.into_iter().find(|f| f.kind == *kind),

@@ -4,7 +4,7 @@
 
 use super::application::{AppSelector, SignInLocation};
 use super::audit::Event;
-use super::mfa::MfaDue;
+use super::mfa::{MfaDue, MfaVia};
 use super::organization::Scope;
 use super::session::IssuedSession;
 use super::{Engine, EngineError, EngineResult};
@@ -46,6 +46,9 @@ pub struct LoginRequest {
     pub application: AppSelector,
     /// Where the sign-in was made, for the application's host list.
     pub location: Option<SignInLocation>,
+    /// Whether the application's hostnames restrict where sign-in may happen (the native
+    /// face); `false` where the face selected the application by API key or URL instead.
+    pub check_host: bool,
     /// The organisation asked for, if any.
     pub organization: Option<String>,
     /// A provider organisation for a consumer sign-in, if any.
@@ -58,6 +61,8 @@ pub struct LoginRequest {
     pub device_token: Option<String>,
     /// When the face's clients prove a second factor.
     pub second_factor: SecondFactorAt,
+    /// Where a sign-in's code goes.
+    pub mfa_via: MfaVia,
 }
 
 /// What a correct password leads to.
@@ -133,7 +138,11 @@ impl Engine {
         let identifier = request.login.key();
         self.limit_login(request.source, &identifier).await?;
         let app = self
-            .resolve_application(&request.application, request.location.as_ref())
+            .resolve_application(
+                &request.application,
+                request.location.as_ref().filter(|_| request.check_host),
+                request.check_host,
+            )
             .await?;
         let bucket = self
             .bucket(&identifier, request.device_token.as_deref())
@@ -171,6 +180,7 @@ impl Engine {
             organization: request.organization,
             provider: request.provider,
             second_factor: request.second_factor,
+            mfa_via: request.mfa_via,
         };
         let mut outcome = self.admit(user, &app, &scope).await?;
         outcome.session_mut().device_token = Some(device_token);
@@ -264,7 +274,9 @@ impl Engine {
                     Assurance::Aal1,
                 )
                 .await?;
-            let due = self.start_login_mfa(&user, &session.session.id).await?;
+            let due = self
+                .start_login_mfa(&user, &session.session.id, scope.mfa_via)
+                .await?;
             return Ok(LoginOutcome::MfaRequired(session, Box::new(due)));
         }
         let session = self

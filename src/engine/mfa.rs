@@ -24,6 +24,16 @@ pub struct MfaDue {
     pub factors: Vec<Factor>,
 }
 
+/// Where the code of a sign-in goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MfaVia {
+    /// The user's preferred factor (the first enrolled), else the account's email.
+    #[default]
+    PreferredFactor,
+    /// The account's own contact: its phone on file by SMS, else its email (Axonize).
+    AccountContact,
+}
+
 /// Where a sign-in waiting on a push stands.
 #[derive(Debug)]
 pub enum MfaPoll {
@@ -34,13 +44,22 @@ pub enum MfaPoll {
 }
 
 impl Engine {
-    /// Challenges the preferred factor of a user whose password was just proven.
+    /// Challenges a user whose password was just proven: the preferred factor, or the
+    /// account's own contact (its phone on file, else its email) when the face asks for that.
     pub(crate) async fn start_login_mfa(
         &self,
         user: &User,
         session_id: &str,
+        via: MfaVia,
     ) -> EngineResult<MfaDue> {
-        let target = self.choose_target(user, None).await?;
+        let choice = match via {
+            MfaVia::PreferredFactor => None,
+            MfaVia::AccountContact if user.phone.is_some() => {
+                Some(FactorChoice::Contact(FactorKind::Sms))
+            }
+            MfaVia::AccountContact => Some(FactorChoice::Contact(FactorKind::Email)),
+        };
+        let target = self.choose_target(user, choice.as_ref()).await?;
         let challenge = self
             .issue_challenge(user, session_id, ChallengePurpose::Login, &target, None)
             .await?;
@@ -231,9 +250,13 @@ impl Engine {
                 }
                 _ => Err(EngineError::NotFound("factor")),
             },
-            None => Ok(Target::AccountEmail(
-                challenge.destination.clone().unwrap_or_default(),
-            )),
+            None => {
+                let contact = challenge.destination.clone().unwrap_or_default();
+                Ok(match challenge.kind {
+                    FactorKind::Sms => Target::AccountPhone(contact),
+                    _ => Target::AccountEmail(contact),
+                })
+            }
         }
     }
 

@@ -36,7 +36,7 @@ pub use factors::Enrolment;
 pub use identities::{Identity, Introspection};
 pub use import::{ImportDocument, ImportReport};
 pub use login::{ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
-pub use mfa::{MfaDue, MfaPoll};
+pub use mfa::{MfaDue, MfaPoll, MfaVia};
 pub use organizations::OrganizationChange;
 pub use push::{DeviceProof, PushAnswer, answer_message};
 pub use session::{IssuedSession, LiveSession, LogoutScope};

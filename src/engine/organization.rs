@@ -13,6 +13,8 @@ pub(crate) struct Scope {
     pub provider: Option<String>,
     /// When the second factor is proven.
     pub second_factor: super::login::SecondFactorAt,
+    /// Where a sign-in's code goes.
+    pub mfa_via: super::mfa::MfaVia,
 }
 
 impl Engine {

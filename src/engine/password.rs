@@ -121,6 +121,7 @@ impl Engine {
             organization: live.session().organization_id.clone(),
             provider: None,
             second_factor,
+            mfa_via: super::mfa::MfaVia::default(),
         };
         self.admit(user, &app, &scope).await
     }

@@ -127,6 +127,8 @@ pub trait Store: FactorStore + Send + Sync + 'static {
     async fn application_by_id(&self, id: &str) -> StoreResult<Option<Application>>;
     /// An application by exact name.
     async fn application_by_name(&self, name: &str) -> StoreResult<Option<Application>>;
+    /// Every application that lists at least one hostname, by id.
+    async fn applications_with_hostnames(&self) -> StoreResult<Vec<Application>>;
     /// The application an API key (by SHA-256) belongs to.
     async fn application_by_api_key(&self, key_hash: &str) -> StoreResult<Option<Application>>;
     /// The SHA-256 of an application's API keys, sorted.

@@ -103,6 +103,11 @@ pub(super) const APPLICATION_BY_NAME: &str = concat!(
     application_columns!(),
     " FROM applications WHERE name = $1 ORDER BY id LIMIT 1"
 );
+pub(super) const APPLICATIONS_WITH_HOSTNAMES: &str = concat!(
+    "SELECT ",
+    application_columns!(),
+    " FROM applications WHERE hostnames <> '' AND hostnames <> '[]' ORDER BY id"
+);
 pub(super) const APPLICATION_BY_API_KEY: &str = "SELECT a.id, a.name, a.hostnames, a.organization_id, \
      a.mfa, a.session_idle_secs, a.session_absolute_secs FROM applications a \
      JOIN application_api_keys k ON k.application_id = a.id WHERE k.key_hash = $1";
@@ -417,6 +422,13 @@ macro_rules! impl_sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 rows::one(row)
+            }
+
+            async fn applications_with_hostnames(&self) -> StoreResult<Vec<Application>> {
+                let found: Vec<ApplicationRow> = sqlx::query_as(sql::APPLICATIONS_WITH_HOSTNAMES)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::all(found)
             }
 
             async fn application_by_api_key(

@@ -8,6 +8,7 @@ mod peers;
 mod accounts;
 mod admin;
 mod audit;
+mod axonize;
 mod cli;
 mod delivery;
 mod hashing;

@@ -3,7 +3,7 @@
 use super::{GatedApplication, InvalidField, WeavrError, WeavrJson, ids_for};
 use crate::api::{AppState, ClientAddress};
 use crate::domain::{Email, LoginId, Password};
-use crate::engine::{AppSelector, ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
+use crate::engine::{AppSelector, ClientKind, LoginOutcome, LoginRequest, MfaVia, SecondFactorAt};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -34,12 +34,14 @@ pub async fn login(
         password,
         application: AppSelector::Id(app),
         location: None,
+        check_host: false,
         organization: None,
         provider: None,
         client: ClientKind::Web,
         source,
         device_token: None,
         second_factor: SecondFactorAt::StepUp,
+        mfa_via: MfaVia::PreferredFactor,
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {
