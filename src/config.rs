@@ -58,6 +58,8 @@ pub struct FacesConfig {
     pub weavr: FaceConfig,
     /// Axonize.
     pub axonize: FaceConfig,
+    /// Amplify Platform.
+    pub amplify: FaceConfig,
 }
 
 impl Default for FacesConfig {
@@ -65,6 +67,7 @@ impl Default for FacesConfig {
         Self {
             weavr: FaceConfig::at("/weavr/multi"),
             axonize: FaceConfig::at("/axonize"),
+            amplify: FaceConfig::at("/amplify/api/v1"),
         }
     }
 }
@@ -78,6 +81,10 @@ pub struct FaceConfig {
     pub enabled: bool,
     /// Where it is mounted (starts with `/`, no trailing `/`).
     pub base: String,
+    /// The application its sign-ins are for, where its clients name none (Amplify); the
+    /// built-in default application when unset.
+    #[serde(default)]
+    pub application: Option<String>,
 }
 
 impl FaceConfig {
@@ -86,6 +93,7 @@ impl FaceConfig {
         Self {
             enabled: true,
             base: base.to_owned(),
+            application: None,
         }
     }
 }
@@ -589,6 +597,7 @@ impl Config {
         for (key, face) in [
             ("faces.weavr.base", &self.faces.weavr),
             ("faces.axonize.base", &self.faces.axonize),
+            ("faces.amplify.base", &self.faces.amplify),
         ] {
             let base = &face.base;
             let valid_base = base.starts_with('/')

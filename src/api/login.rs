@@ -97,6 +97,7 @@ fn parse_login(
             .map(str::to_owned),
         second_factor: SecondFactorAt::SignIn,
         mfa_via: MfaVia::PreferredFactor,
+        require_organization: false,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The platform faces: each speaks one existing platform's login API, wire-compatible, and
 //! translates to and from the engine (DESIGN.md §1). Each is mounted under its base path.
 
+pub mod amplify;
 pub mod axonize;
 pub mod weavr;
 
@@ -14,6 +15,9 @@ pub fn mount(router: Router<AppState>, state: &AppState, config: &Config) -> Rou
     if config.faces.weavr.enabled {
         router = router.nest(&config.faces.weavr.base, weavr::router(state.clone()));
     }
+    if config.faces.amplify.enabled {
+        router = router.nest(&config.faces.amplify.base, amplify::router(state.clone()));
+    }
     if config.faces.axonize.enabled {
         router = router.nest_service(&config.faces.axonize.base, axonize::service(state.clone()));
     }
@@ -26,7 +30,11 @@ pub fn serves(config: &Config, path: &str) -> bool {
         path.strip_prefix(base)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    [&config.faces.weavr, &config.faces.axonize]
-        .iter()
-        .any(|face| face.enabled && under(&face.base))
+    [
+        &config.faces.weavr,
+        &config.faces.axonize,
+        &config.faces.amplify,
+    ]
+    .iter()
+    .any(|face| face.enabled && under(&face.base))
 }

@@ -34,7 +34,13 @@ impl Engine {
     /// The active organisations of the session's user, active memberships only.
     pub async fn identities(&self, bearer: &str) -> EngineResult<Vec<Identity>> {
         let live = self.session(bearer).await?;
-        let memberships = self.store.memberships_of(&live.user().id).await?;
+        self.identities_of(live.user()).await
+    }
+
+    /// A user's active organisations, active memberships only (for a face describing a session
+    /// it just opened, of any kind).
+    pub async fn identities_of(&self, user: &crate::domain::User) -> EngineResult<Vec<Identity>> {
+        let memberships = self.store.memberships_of(&user.id).await?;
         Ok(memberships
             .into_iter()
             .filter(|(m, o)| m.status == MembershipStatus::Active && o.status == OrgStatus::Active)

@@ -63,6 +63,9 @@ pub struct LoginRequest {
     pub second_factor: SecondFactorAt,
     /// Where a sign-in's code goes.
     pub mfa_via: MfaVia,
+    /// Whether the face needs every session to act for an organisation (a user without an
+    /// active one is refused with `no_active_organization`).
+    pub require_organization: bool,
 }
 
 /// What a correct password leads to.
@@ -181,6 +184,7 @@ impl Engine {
             provider: request.provider,
             second_factor: request.second_factor,
             mfa_via: request.mfa_via,
+            require_organization: request.require_organization,
         };
         let mut outcome = self.admit(user, &app, &scope).await?;
         outcome.session_mut().device_token = Some(device_token);

@@ -15,6 +15,8 @@ pub(crate) struct Scope {
     pub second_factor: super::login::SecondFactorAt,
     /// Where a sign-in's code goes.
     pub mfa_via: super::mfa::MfaVia,
+    /// Whether a session without an organisation is refused.
+    pub require_organization: bool,
 }
 
 impl Engine {
@@ -35,6 +37,7 @@ impl Engine {
         let chosen = choose(&memberships, app, scope.organization.as_deref())?;
         match chosen {
             Some(org) if org.idp_required => Err(EngineError::IdpRequired),
+            None if scope.require_organization => Err(EngineError::NoActiveOrganization),
             other => Ok(other),
         }
     }

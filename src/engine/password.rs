@@ -122,6 +122,7 @@ impl Engine {
             provider: None,
             second_factor,
             mfa_via: super::mfa::MfaVia::default(),
+            require_organization: false,
         };
         self.admit(user, &app, &scope).await
     }

@@ -7,6 +7,7 @@ mod peers;
 
 mod accounts;
 mod admin;
+mod amplify;
 mod audit;
 mod axonize;
 mod cli;

@@ -60,6 +60,7 @@ pub async fn login(
         device_token: None,
         second_factor: SecondFactorAt::SignIn,
         mfa_via: MfaVia::AccountContact,
+        require_organization: false,
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => Json(json!({

@@ -42,6 +42,7 @@ pub async fn login(
         device_token: None,
         second_factor: SecondFactorAt::StepUp,
         mfa_via: MfaVia::PreferredFactor,
+        require_organization: false,
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {
