@@ -48,6 +48,38 @@ pub struct Config {
     pub stepup: StepUpConfig,
     /// The platform faces.
     pub faces: FacesConfig,
+    /// An LDAP directory that checks the passwords of `realm: "directory"` users.
+    pub directory: Option<DirectoryConfig>,
+}
+
+/// An LDAP directory. A user's DN comes from `bind_dn` (a template), or from a search under
+/// `search_base` with `search_filter` (bound as `search_bind_dn` when given); the user's password
+/// is then checked by binding as that DN. `{username}` and `{email}` are replaced by the user's
+/// username (its email when it has none) and email, escaped.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryConfig {
+    /// `ldap://host:389` or `ldaps://host:636`.
+    pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS.
+    #[serde(default)]
+    pub starttls: bool,
+    /// Check the server's certificate (turn off only for a test directory).
+    #[serde(default = "yes")]
+    pub tls_verify: bool,
+    /// Time allowed for connecting and for each operation.
+    #[serde(default = "five_seconds", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// DN template, e.g. `uid={username},ou=people,dc=example,dc=com`.
+    pub bind_dn: Option<String>,
+    /// Where to search for the user's entry.
+    pub search_base: Option<String>,
+    /// The search filter, e.g. `(|(uid={username})(mail={email}))`.
+    pub search_filter: Option<String>,
+    /// DN to bind as for the search (anonymous when unset).
+    pub search_bind_dn: Option<String>,
+    /// Its password; never logged.
+    pub search_bind_password: Option<secrecy::SecretString>,
 }
 
 /// The platform faces: each is mounted under its base path.
@@ -60,6 +92,8 @@ pub struct FacesConfig {
     pub axonize: FaceConfig,
     /// Amplify Platform.
     pub amplify: FaceConfig,
+    /// Elastic Cloud Enterprise.
+    pub ece: FaceConfig,
 }
 
 impl Default for FacesConfig {
@@ -68,6 +102,7 @@ impl Default for FacesConfig {
             weavr: FaceConfig::at("/weavr/multi"),
             axonize: FaceConfig::at("/axonize"),
             amplify: FaceConfig::at("/amplify/api/v1"),
+            ece: FaceConfig::at("/ece/api/v1"),
         }
     }
 }
@@ -406,6 +441,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             stepup: StepUpConfig::default(),
             faces: FacesConfig::default(),
+            directory: None,
         }
     }
 }
@@ -594,10 +630,24 @@ impl Config {
                 return Err(bad(key, "burst and per must be more than zero"));
             }
         }
+        if let Some(directory) = &self.directory {
+            let by_template = directory.bind_dn.is_some();
+            let by_search = directory.search_base.is_some() && directory.search_filter.is_some();
+            if by_template == by_search {
+                return Err(bad(
+                    "directory",
+                    "set either bind_dn, or search_base and search_filter",
+                ));
+            }
+            if !(directory.url.starts_with("ldap://") || directory.url.starts_with("ldaps://")) {
+                return Err(bad("directory.url", "must be an ldap:// or ldaps:// URL"));
+            }
+        }
         for (key, face) in [
             ("faces.weavr.base", &self.faces.weavr),
             ("faces.axonize.base", &self.faces.axonize),
             ("faces.amplify.base", &self.faces.amplify),
+            ("faces.ece.base", &self.faces.ece),
         ] {
             let base = &face.base;
             let valid_base = base.starts_with('/')

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod dialect;
+pub mod directory;
 pub mod domain;
 pub mod engine;
 pub mod notify;

@@ -142,6 +142,13 @@ impl From<EngineError> for Problem {
             EngineError::DirectoryUnavailable => {
                 problem(S::NOT_IMPLEMENTED, "No directory is configured")
             }
+            EngineError::DirectoryFailed(cause) => {
+                tracing::error!(%cause, "directory failed");
+                problem(S::BAD_GATEWAY, "The directory failed; try again later")
+            }
+            EngineError::SecondFactorUnavailable => {
+                problem(S::FORBIDDEN, "A second factor is required")
+            }
             EngineError::AccountPendingActivation => {
                 problem(S::FORBIDDEN, "The account is not activated")
             }

@@ -3,6 +3,7 @@
 
 pub mod amplify;
 pub mod axonize;
+pub mod ece;
 pub mod weavr;
 
 use crate::api::AppState;
@@ -17,6 +18,9 @@ pub fn mount(router: Router<AppState>, state: &AppState, config: &Config) -> Rou
     }
     if config.faces.amplify.enabled {
         router = router.nest(&config.faces.amplify.base, amplify::router(state.clone()));
+    }
+    if config.faces.ece.enabled {
+        router = router.nest(&config.faces.ece.base, ece::router(state.clone()));
     }
     if config.faces.axonize.enabled {
         router = router.nest_service(&config.faces.axonize.base, axonize::service(state.clone()));
@@ -34,6 +38,7 @@ pub fn serves(config: &Config, path: &str) -> bool {
         &config.faces.weavr,
         &config.faces.axonize,
         &config.faces.amplify,
+        &config.faces.ece,
     ]
     .iter()
     .any(|face| face.enabled && under(&face.base))

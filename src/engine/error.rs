@@ -76,6 +76,12 @@ pub enum EngineError {
     /// A directory account, and no directory is configured.
     #[error("no directory is configured for this account")]
     DirectoryUnavailable,
+    /// The directory that checks this account's password failed or could not be reached.
+    #[error("the directory failed: {0}")]
+    DirectoryFailed(String),
+    /// A second factor is due and this face has no way to ask for one.
+    #[error("a second factor is required, and this client cannot give one")]
+    SecondFactorUnavailable,
     /// The account has not been activated.
     #[error("the account is not activated")]
     AccountPendingActivation,
@@ -174,6 +180,8 @@ impl EngineError {
             Self::ExternalAccount => "external_account",
             Self::ExternalAccountTooling => "external_account_tooling",
             Self::DirectoryUnavailable => "directory_unavailable",
+            Self::DirectoryFailed(_) => "directory_error",
+            Self::SecondFactorUnavailable => "second_factor_unavailable",
             Self::AccountPendingActivation => "account_pending_activation",
             Self::AccountDisabled => "account_disabled",
             Self::OrganizationNotMember => "organization_not_member",

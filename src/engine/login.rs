@@ -13,6 +13,7 @@ use crate::domain::{
     Application, Assurance, LoginId, MfaPolicy, Password, PasswordHash, PasswordState, Realm,
     SessionKind, User, UserStatus,
 };
+use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 /// Where a sign-in comes from; external accounts may use a tooling password only from a CLI.
@@ -33,6 +34,9 @@ pub enum SecondFactorAt {
     SignIn,
     /// Only by step-up: sign-in opens an `aal1` session whatever the policy (Weavr).
     StepUp,
+    /// Never: a sign-in that policy gives a second factor is refused (a face with no second
+    /// step, such as Elastic Cloud Enterprise's).
+    Unavailable,
 }
 
 /// A password sign-in, parsed.
@@ -100,6 +104,8 @@ enum Credential<'a> {
     Password(Option<&'a PasswordHash>),
     /// An external account's tooling password, from a CLI.
     Tooling(&'a PasswordHash),
+    /// A directory account's password, checked by the directory.
+    Directory(&'a User),
 }
 
 impl Engine {
@@ -153,7 +159,8 @@ impl Engine {
         self.reserve_attempt(&bucket).await?;
         let user = self.find_user(&request.login).await?;
         *user_id = user.as_ref().map(|u| u.id.clone());
-        let checked = match credential_for(user.as_ref(), request.client) {
+        let checked = match credential_for(user.as_ref(), request.client, self.directory.is_some())
+        {
             Ok(credential) => self
                 .check_credential(&credential, &request.password)
                 .await
@@ -207,6 +214,7 @@ impl Engine {
         password: &Password,
     ) -> EngineResult<Verification> {
         let result = match credential {
+            Credential::Directory(user) => return self.check_directory(user, password).await,
             Credential::Password(Some(hash)) | Credential::Tooling(hash) => {
                 self.hasher.verify(password.secret(), &hash.0).await
             }
@@ -221,6 +229,30 @@ impl Engine {
             }
         };
         result.map_err(|e| self.hash_error(e))
+    }
+
+    /// Checks a directory user's password by binding to the directory as the user.
+    async fn check_directory(
+        &self,
+        user: &User,
+        password: &Password,
+    ) -> EngineResult<Verification> {
+        let directory = self
+            .directory
+            .as_ref()
+            .ok_or(EngineError::DirectoryUnavailable)?;
+        let who = crate::directory::DirectoryUser {
+            username: user.username.as_deref().unwrap_or(&user.email),
+            email: &user.email,
+        };
+        let matched = directory
+            .verify(who, password.secret().expose_secret())
+            .await
+            .map_err(|e| EngineError::DirectoryFailed(e.to_string()))?;
+        Ok(Verification {
+            matched,
+            needs_upgrade: false,
+        })
     }
 
     /// Replaces an imported or outdated hash with one at the server's parameters. A failure
@@ -268,6 +300,9 @@ impl Engine {
             return Ok(LoginOutcome::PasswordUpdateRequired(session));
         }
         let policy = app.mfa == MfaPolicy::Required || user.mfa;
+        if policy && scope.second_factor == SecondFactorAt::Unavailable {
+            return Err(EngineError::SecondFactorUnavailable);
+        }
         if policy && scope.second_factor == SecondFactorAt::SignIn {
             let session = self
                 .open_session(
@@ -291,7 +326,11 @@ impl Engine {
 }
 
 /// Step 5: the credential to check, or the one deliberate disclosure before the password.
-fn credential_for(user: Option<&User>, client: ClientKind) -> EngineResult<Credential<'_>> {
+fn credential_for(
+    user: Option<&User>,
+    client: ClientKind,
+    directory: bool,
+) -> EngineResult<Credential<'_>> {
     let Some(user) = user else {
         return Ok(Credential::Password(None));
     };
@@ -303,6 +342,7 @@ fn credential_for(user: Option<&User>, client: ClientKind) -> EngineResult<Crede
         };
     }
     match user.realm {
+        Realm::Directory if directory => Ok(Credential::Directory(user)),
         Realm::Directory => Err(EngineError::DirectoryUnavailable),
         Realm::Local => Ok(Credential::Password(user.password_hash.as_ref())),
     }

@@ -72,6 +72,8 @@ pub struct Engine {
     keys: tokens::Keys,
     /// Delivers messages (email, SMS) or keeps them in the outbox.
     notifier: crate::notify::Notifier,
+    /// The LDAP directory that checks directory users' passwords, when configured.
+    directory: Option<crate::directory::Directory>,
 }
 
 impl Engine {
@@ -87,12 +89,16 @@ impl Engine {
             store,
             hasher,
             clock,
-            config,
+            config: Arc::clone(&config),
             sessions: SessionCache::new(),
             limiter: ratelimit::MemoryLimiter::default(),
             maintenance: maintenance::MaintenanceCache::default(),
             keys: tokens::Keys::default(),
             notifier,
+            directory: config
+                .directory
+                .clone()
+                .map(crate::directory::Directory::new),
         }
     }
 

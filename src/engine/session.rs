@@ -234,6 +234,34 @@ impl Engine {
         Ok(())
     }
 
+    /// Gives the bearer's session a new token; the presented one stops working at once on this
+    /// instance and within the session cache's second on others. Only an opaque session token
+    /// can be refreshed (an access token is re-issued instead).
+    pub async fn refresh_session_token(
+        &self,
+        bearer: &str,
+    ) -> EngineResult<(SecretString, OffsetDateTime)> {
+        let live = self.session(bearer).await?;
+        let session = live.session();
+        if jwt::looks_like_jwt(bearer) {
+            return Err(EngineError::Unauthenticated);
+        }
+        let token = token::generate();
+        let replaced = self
+            .store
+            .replace_session_token(
+                &session.id,
+                &session.token_hash,
+                &token::digest_secret(&token),
+            )
+            .await?;
+        self.forget_session(session);
+        if !replaced {
+            return Err(EngineError::Unauthenticated);
+        }
+        Ok((token, live.idle_deadline))
+    }
+
     /// Drops a session from this instance's cache, so that its next use reads the store.
     pub(crate) fn forget_session(&self, session: &Session) {
         // Both ways of naming it: its own token, and access tokens (by session id).

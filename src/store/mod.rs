@@ -141,6 +141,14 @@ pub trait Store: FactorStore + Send + Sync + 'static {
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     /// A session by the SHA-256 of its token, revoked or not.
     async fn session_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+    /// Gives a session a new token (by SHA-256) in place of `old_hash`; `false` if the session
+    /// no longer has that token (a parallel refresh won).
+    async fn replace_session_token(
+        &self,
+        id: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool>;
     /// Records activity; never moves `last_seen_at` backwards.
     async fn touch_session(&self, id: &str, last_seen: OffsetDateTime) -> StoreResult<()>;
     /// Ends one session; `false` if it was already ended.

@@ -136,6 +136,8 @@ pub(super) const SESSION_BY_TOKEN_HASH: &str = concat!(
     session_columns!(),
     " FROM sessions WHERE token_hash = $1"
 );
+pub(super) const REPLACE_SESSION_TOKEN: &str = "UPDATE sessions SET token_hash = $3 \
+     WHERE id = $1 AND token_hash = $2 AND revoked_at IS NULL";
 pub(super) const TOUCH_SESSION: &str =
     "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
 pub(super) const REVOKE_SESSION: &str =
@@ -556,6 +558,21 @@ macro_rules! impl_sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 rows::one(row)
+            }
+
+            async fn replace_session_token(
+                &self,
+                id: &str,
+                old_hash: &str,
+                new_hash: &str,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(sql::REPLACE_SESSION_TOKEN)
+                    .bind(id)
+                    .bind(old_hash)
+                    .bind(new_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn touch_session(&self, id: &str, last_seen: OffsetDateTime) -> StoreResult<()> {

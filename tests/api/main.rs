@@ -12,6 +12,7 @@ mod audit;
 mod axonize;
 mod cli;
 mod delivery;
+mod ece;
 mod hashing;
 mod http;
 mod import;

@@ -123,3 +123,103 @@ pub fn six_digits(text: &str) -> String {
         .map(|w| String::from_utf8(w.to_vec()).unwrap())
         .expect("a six-digit code")
 }
+
+/// A real OpenLDAP server (`slapd`, Debian's package) on a loopback port, with one person:
+/// `uid=dora,ou=people,dc=example,dc=test` (mail `dora@example.test`, password
+/// [`DIRECTORY_PASSWORD`]). Stopped when dropped.
+pub struct Slapd {
+    pub url: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+pub const DIRECTORY_PASSWORD: &str = "directory secret 1";
+
+impl Slapd {
+    pub async fn start() -> Self {
+        let slapd = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("slapd is not installed: apt-get install slapd ldap-utils (.ci/run does)");
+        let slapadd = slapd.replace("slapd", "slapadd");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("db")).unwrap();
+        let conf = root.join("slapd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "include /etc/ldap/schema/core.schema\n\
+                 include /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\n\
+                 modulepath /usr/lib/ldap\n\
+                 moduleload back_mdb\n\
+                 pidfile {root}/slapd.pid\n\
+                 database mdb\n\
+                 maxsize 10485760\n\
+                 suffix \"dc=example,dc=test\"\n\
+                 rootdn \"cn=admin,dc=example,dc=test\"\n\
+                 rootpw admin-secret\n\
+                 directory {root}/db\n\
+                 access to * by * read\n",
+                root = root.display()
+            ),
+        )
+        .unwrap();
+        let ldif = root.join("data.ldif");
+        std::fs::write(
+            &ldif,
+            format!(
+                "dn: dc=example,dc=test\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n\n\
+                 dn: ou=people,dc=example,dc=test\nobjectClass: organizationalUnit\nou: people\n\n\
+                 dn: uid=dora,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\nuid: dora\ncn: Dora Directory\nsn: Directory\nmail: dora@example.test\nuserPassword: {DIRECTORY_PASSWORD}\n"
+            ),
+        )
+        .unwrap();
+        let added = std::process::Command::new(&slapadd)
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(&ldif)
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "slapadd: {added:?}");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("ldap://127.0.0.1:{port}");
+        let mut child = std::process::Command::new(slapd)
+            .args(["-d", "0", "-h", &format!("{url}/"), "-f"])
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self {
+                    url,
+                    child,
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("slapd did not start on {url}");
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -199,6 +199,13 @@ impl From<EngineError> for AmplifyError {
                 S::BAD_REQUEST,
                 "Your account signs in through a directory that is not available.",
             ),
+            EngineError::DirectoryFailed(cause) => {
+                tracing::error!(%cause, face = "amplify", "directory failed");
+                fail(S::BAD_GATEWAY, "The directory is not available. Please try again later.")
+            }
+            EngineError::SecondFactorUnavailable => {
+                fail(S::FORBIDDEN, "Device authorization is required.")
+            }
             EngineError::AccountPendingActivation => fail(
                 S::BAD_REQUEST,
                 "Your account has not been activated yet. Please check your email.",

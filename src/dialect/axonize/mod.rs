@@ -164,6 +164,16 @@ impl From<EngineError> for AxonizeError {
             | EngineError::ConsumerAccessDisabled
             | EngineError::ApplicationForbidden
             | EngineError::CurrentPasswordIncorrect => fail(S::UNAUTHORIZED, INVALID_LOGIN),
+            EngineError::DirectoryFailed(cause) => {
+                tracing::error!(%cause, face = "axonize", "directory failed");
+                fail(
+                    S::BAD_GATEWAY,
+                    "The directory is not available. Try again later.",
+                )
+            }
+            EngineError::SecondFactorUnavailable => {
+                fail(S::FORBIDDEN, "A second factor is required.")
+            }
             EngineError::AccountLocked { retry_after, .. } => fail(
                 S::UNAUTHORIZED,
                 "The account is locked after too many failed sign-ins. Try again later.",

@@ -155,6 +155,11 @@ impl From<EngineError> for WeavrError {
             | EngineError::ConsumerAccessDisabled
             | EngineError::ApplicationForbidden
             | EngineError::TokenRestricted => Self::Status(S::FORBIDDEN),
+            EngineError::SecondFactorUnavailable => Self::Status(S::FORBIDDEN),
+            EngineError::DirectoryFailed(cause) => {
+                tracing::error!(%cause, face = "weavr", "directory failed");
+                Self::Status(S::BAD_GATEWAY)
+            }
             EngineError::UnknownApplication | EngineError::Unauthenticated => {
                 Self::Status(S::UNAUTHORIZED)
             }
