@@ -72,6 +72,35 @@ pub struct LoginRequest {
     pub require_organization: bool,
 }
 
+impl LoginRequest {
+    /// A web sign-in to `application` from `source` with the defaults of a face that selects
+    /// the application itself: no host check, no organisation or provider asked for, no device
+    /// token, the second factor at sign-in to the preferred factor, sessions without an
+    /// organisation allowed. Faces change what differs with struct update syntax.
+    pub fn new(
+        login: LoginId,
+        password: Password,
+        application: AppSelector,
+        source: Option<std::net::IpAddr>,
+    ) -> Self {
+        Self {
+            login,
+            password,
+            application,
+            location: None,
+            check_host: false,
+            organization: None,
+            provider: None,
+            client: ClientKind::Web,
+            source,
+            device_token: None,
+            second_factor: SecondFactorAt::SignIn,
+            mfa_via: MfaVia::PreferredFactor,
+            require_organization: false,
+        }
+    }
+}
+
 /// What a correct password leads to.
 #[derive(Debug)]
 pub enum LoginOutcome {

@@ -640,6 +640,15 @@ async fn maintenance_and_unknown_paths_in_the_face_shape(backend: Backend) {
         answer(malformed).await,
         (400, failure(400, "Invalid request body.", None))
     );
+    let huge = login(
+        &app,
+        json!({"username": "x".repeat(100_000), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        answer(huge).await,
+        (413, failure(413, "Request entity too large.", None))
+    );
     app.instance.engine.set_maintenance(true).await.unwrap();
     let down = login(&app, ann()).await;
     assert_eq!(down.headers()["retry-after"], "120");

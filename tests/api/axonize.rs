@@ -219,6 +219,16 @@ async fn refused_sign_ins_answer_401_with_the_error_body(backend: Backend) {
         answer(not_json).await,
         (400, error("The request body must be a JSON object."))
     );
+    let huge = login(
+        &app,
+        Some(MAIN),
+        json!({"email": "x".repeat(100_000), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        answer(huge).await,
+        (413, error("The request body is too large."))
+    );
 
     for _ in 0..4 {
         login(

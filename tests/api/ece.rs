@@ -269,6 +269,19 @@ async fn refusals_and_malformed_bodies(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_of(not_json).await.2, invalid(&["body"]));
+    let huge = login(
+        &app,
+        json!({"username": "x".repeat(100_000), "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        error_of(huge).await,
+        (
+            413,
+            "root.payload_too_large".to_owned(),
+            error("root.payload_too_large", "The request body is too large.")
+        )
+    );
     for _ in 0..5 {
         login(&app, json!({"username": "ann", "password": "wrong"})).await;
     }

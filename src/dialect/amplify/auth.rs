@@ -7,10 +7,11 @@ use crate::api::{AppState, ClientAddress};
 use crate::domain::{Email, LoginId, Password};
 use crate::engine::{
     AppSelector, ClientKind, EngineError, IssuedSession, LiveSession, LoginOutcome, LoginRequest,
-    LogoutScope, MfaVia, SecondFactorAt, SignInLocation,
+    LogoutScope, SignInLocation,
 };
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -40,8 +41,18 @@ fn with_cookie(mut response: Response, token: Option<&str>) -> Response {
     response
 }
 
-/// The fields of a JSON or form body.
-fn fields(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, AmplifyError> {
+/// The fields of a JSON or form body; a body over the limit is 413 in the face's shape.
+fn fields(
+    headers: &HeaderMap,
+    body: &Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, AmplifyError> {
+    let body = body.as_ref().map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AmplifyError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
+        } else {
+            AmplifyError::new(StatusCode::BAD_REQUEST, "Invalid request body.")
+        }
+    })?;
     let invalid = || AmplifyError::new(StatusCode::BAD_REQUEST, "Invalid request body.");
     let media = headers
         .get(header::CONTENT_TYPE)
@@ -142,7 +153,7 @@ pub async fn login(
     ClientAddress(source): ClientAddress,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let parsed = fields(&headers, &body).and_then(|f| parse_login(&f));
     let login = match parsed {
@@ -163,19 +174,18 @@ pub async fn login(
         .map(|host| SignInLocation::new(host, uri.path()));
     let client = login.client;
     let request = LoginRequest {
-        login: LoginId::Email(login.email),
-        password: login.password,
-        application,
         location,
         check_host: true,
         organization: login.org_hint,
         provider: login.provider,
         client,
-        source,
-        device_token: None,
-        second_factor: SecondFactorAt::SignIn,
-        mfa_via: MfaVia::PreferredFactor,
         require_organization: true,
+        ..LoginRequest::new(
+            LoginId::Email(login.email),
+            login.password,
+            application,
+            source,
+        )
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {
@@ -239,7 +249,7 @@ async fn live_info(
 pub async fn device_auth(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(token) = session_token(&headers) else {
         return AmplifyError::login_required().into_response();
@@ -300,7 +310,7 @@ pub async fn check_session(State(state): State<AppState>, headers: HeaderMap) ->
 pub async fn switch_org(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(token) = session_token(&headers) else {
         return AmplifyError::login_required().into_response();

@@ -3,9 +3,7 @@
 use super::{AxonizeError, AxonizeJson, app_id, bearer};
 use crate::api::{AppState, ClientAddress};
 use crate::domain::{Email, FactorKind, LoginId, Password};
-use crate::engine::{
-    AppSelector, ClientKind, FactorChoice, LoginOutcome, LoginRequest, MfaVia, SecondFactorAt,
-};
+use crate::engine::{AppSelector, FactorChoice, LoginOutcome, LoginRequest, MfaVia};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -48,19 +46,8 @@ pub async fn login(
         Err(e) => return e.into_response(),
     };
     let request = LoginRequest {
-        login: LoginId::Email(email),
-        password,
-        application: selector,
-        location: None,
-        check_host: false,
-        organization: None,
-        provider: None,
-        client: ClientKind::Web,
-        source,
-        device_token: None,
-        second_factor: SecondFactorAt::SignIn,
         mfa_via: MfaVia::AccountContact,
-        require_organization: false,
+        ..LoginRequest::new(LoginId::Email(email), password, selector, source)
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => Json(json!({

@@ -10,12 +10,12 @@ pub use login_state::is_local_path;
 use crate::api::{AppState, ClientAddress};
 use crate::domain::{LoginId, Password};
 use crate::engine::{
-    AppSelector, ClientKind, EngineError, LoginOutcome, LoginRequest, LogoutScope, MfaVia,
-    SecondFactorAt,
+    AppSelector, EngineError, LoginOutcome, LoginRequest, LogoutScope, SecondFactorAt,
 };
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -227,7 +227,18 @@ struct LoginBody {
     login_state: Option<Map<String, Value>>,
 }
 
-fn parse_login(body: &Bytes) -> Result<LoginBody, EceError> {
+fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceError> {
+    let body = body.as_ref().map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            EceError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "root.payload_too_large",
+                "The request body is too large.",
+            )
+        } else {
+            EceError::invalid(vec!["body".to_owned()])
+        }
+    })?;
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
         return Err(EceError::invalid(vec!["body".to_owned()]));
     };
@@ -276,26 +287,15 @@ fn parse_login(body: &Bytes) -> Result<LoginBody, EceError> {
 async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match parse_login(&body) {
         Ok(body) => body,
         Err(e) => return e.into_response(),
     };
     let request = LoginRequest {
-        login: body.username,
-        password: body.password,
-        application: AppSelector::Default,
-        location: None,
-        check_host: false,
-        organization: None,
-        provider: None,
-        client: ClientKind::Web,
-        source,
-        device_token: None,
         second_factor: SecondFactorAt::Unavailable,
-        mfa_via: MfaVia::PreferredFactor,
-        require_organization: false,
+        ..LoginRequest::new(body.username, body.password, AppSelector::Default, source)
     };
     let session = match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => session,

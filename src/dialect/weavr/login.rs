@@ -3,7 +3,7 @@
 use super::{GatedApplication, InvalidField, WeavrError, WeavrJson, ids_for};
 use crate::api::{AppState, ClientAddress};
 use crate::domain::{Email, LoginId, Password};
-use crate::engine::{AppSelector, ClientKind, LoginOutcome, LoginRequest, MfaVia, SecondFactorAt};
+use crate::engine::{AppSelector, LoginOutcome, LoginRequest, SecondFactorAt};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,19 +30,8 @@ pub async fn login(
         Err(fields) => return WeavrError::Syntax(fields).into_response(),
     };
     let request = LoginRequest {
-        login,
-        password,
-        application: AppSelector::Id(app),
-        location: None,
-        check_host: false,
-        organization: None,
-        provider: None,
-        client: ClientKind::Web,
-        source,
-        device_token: None,
         second_factor: SecondFactorAt::StepUp,
-        mfa_via: MfaVia::PreferredFactor,
-        require_organization: false,
+        ..LoginRequest::new(login, password, AppSelector::Id(app), source)
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {
