@@ -29,6 +29,30 @@ impl FromRequestParts<AppState> for ClientAddress {
     }
 }
 
+/// Whether the client reached a trusted proxy over HTTPS (`X-Forwarded-Proto: https` from a
+/// peer in `trusted_proxies`); Doorward itself speaks plain HTTP behind that proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardedHttps(pub bool);
+
+impl FromRequestParts<AppState> for ForwardedHttps {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let trusted = &state.engine.config().trusted_proxies;
+        let from_proxy = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|ConnectInfo(addr)| trusted.iter().any(|net| net.contains(&addr.ip())));
+        let https = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        Ok(Self(from_proxy && https))
+    }
+}
+
 fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {

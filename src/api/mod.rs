@@ -15,7 +15,7 @@ mod session;
 mod tokens;
 mod view;
 
-pub use client::ClientAddress;
+pub use client::{ClientAddress, ForwardedHttps};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use view::rfc3339;
 

@@ -20,6 +20,7 @@ both_backends!(
     logout_find_and_check_session,
     switching_organisation,
     maintenance_and_unknown_paths_in_the_face_shape,
+    the_cookie_works_everywhere_and_is_secure_behind_an_https_proxy,
 );
 
 const BASE: &str = "/amplify/api/v1";
@@ -663,4 +664,68 @@ async fn maintenance_and_unknown_paths_in_the_face_shape(backend: Backend) {
             )
         )
     );
+}
+
+async fn the_cookie_works_everywhere_and_is_secure_behind_an_https_proxy(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    provision(&app).await;
+    let response = app
+        .client
+        .post(app.url(&format!("{BASE}/auth/login")))
+        .header("x-forwarded-proto", "https")
+        .json(&ann())
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.ends_with("; HttpOnly; SameSite=Lax; Secure"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    let switched = app
+        .client
+        .post(app.url(&format!("{BASE}/auth/switchLoggedInOrg")))
+        .header("cookie", &cookie)
+        .json(&json!({"org_id": "600"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer(switched).await.1["result"]["org_id"], "600");
+    let found = app
+        .client
+        .get(app.url(&format!("{BASE}/auth/findSession")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer(found).await.1["result"]["org_id"], "600");
+    let out = app
+        .client
+        .get(app.url(&format!("{BASE}/auth/logout")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let checked = app
+        .client
+        .get(app.url(&format!("{BASE}/auth/checkSession")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), 401, "the cookie's session ended");
+
+    // Plain HTTP: no Secure.
+    let plain = login(&app, ann()).await;
+    let set_cookie = plain.headers()["set-cookie"].to_str().unwrap();
+    assert!(!set_cookie.contains("Secure"), "{set_cookie}");
 }

@@ -3,7 +3,7 @@
 
 use super::info::{SessionInfo, SessionParts};
 use super::{AmplifyError, cookie, session_token};
-use crate::api::{AppState, ClientAddress};
+use crate::api::{AppState, ClientAddress, ForwardedHttps};
 use crate::domain::{Email, LoginId, Password};
 use crate::engine::{
     AppSelector, ClientKind, EngineError, IssuedSession, LiveSession, LoginOutcome, LoginRequest,
@@ -34,10 +34,10 @@ fn success<T: Serialize>(result: T) -> Response {
 }
 
 /// A success that also sets (or clears) the session cookie.
-fn with_cookie(mut response: Response, token: Option<&str>) -> Response {
+fn with_cookie(mut response: Response, token: Option<&str>, secure: bool) -> Response {
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, cookie(token));
+        .insert(header::SET_COOKIE, cookie(token, secure));
     response
 }
 
@@ -151,6 +151,7 @@ fn from_name(client: ClientKind) -> &'static str {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
+    ForwardedHttps(secure): ForwardedHttps,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -189,10 +190,10 @@ pub async fn login(
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {
-            issued(&state, &session, from_name(client), false).await
+            issued(&state, &session, from_name(client), false, secure).await
         }
         Ok(LoginOutcome::MfaRequired(session, _)) => {
-            issued(&state, &session, from_name(client), true).await
+            issued(&state, &session, from_name(client), true, secure).await
         }
         Ok(LoginOutcome::PasswordUpdateRequired(_)) => {
             AmplifyError::new(StatusCode::BAD_REQUEST, "User must reset password.")
@@ -209,6 +210,7 @@ async fn issued(
     session: &IssuedSession,
     from: &'static str,
     device_auth_required: bool,
+    secure: bool,
 ) -> Response {
     let identities = match state.engine.identities_of(&session.user).await {
         Ok(identities) => identities,
@@ -224,7 +226,7 @@ async fn issued(
         expiry: session.idle_deadline(),
         device_auth_required,
     });
-    with_cookie(success(info), Some(sid))
+    with_cookie(success(info), Some(sid), secure)
 }
 
 /// 200 SessionInfo for a live session.
@@ -248,6 +250,7 @@ async fn live_info(
 /// `POST {base}/auth/deviceauth` `{code, remember}` with the pending session.
 pub async fn device_auth(
     State(state): State<AppState>,
+    ForwardedHttps(secure): ForwardedHttps,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -262,19 +265,25 @@ pub async fn device_auth(
         Err(e) => return e.into_response(),
     };
     match state.engine.complete_login_mfa(&token, None, &code).await {
-        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, "web", false).await,
+        Ok(LoginOutcome::Authenticated(session)) => {
+            issued(&state, &session, "web", false, secure).await
+        }
         Ok(_) => AmplifyError::login_required().into_response(),
         Err(e) => AmplifyError::from(e).into_response(),
     }
 }
 
 /// `GET {base}/auth/logout`: ends the session (if any) and clears the cookie.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    ForwardedHttps(secure): ForwardedHttps,
+    headers: HeaderMap,
+) -> Response {
     if let Some(token) = session_token(&headers) {
         // A missing, expired or restricted session has nothing to end; the answer is the same.
         let _ = state.engine.logout(&token, LogoutScope::This).await;
     }
-    with_cookie(success("Signed out."), None)
+    with_cookie(success("Signed out."), None, secure)
 }
 
 /// `GET {base}/auth/findSession`: the session, or `null`.

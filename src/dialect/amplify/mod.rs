@@ -310,11 +310,13 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// `Set-Cookie` for a session token (`None` clears it).
-fn cookie(token: Option<&str>) -> HeaderValue {
+/// `Set-Cookie` for a session token (`None` clears it); `Secure` when the client came over
+/// HTTPS through a trusted proxy.
+fn cookie(token: Option<&str>, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     let text = match token {
-        Some(token) => format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax"),
-        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        Some(token) => format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     };
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
