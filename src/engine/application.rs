@@ -98,6 +98,36 @@ pub fn default_application() -> Application {
     }
 }
 
+/// How long a verified API key's application is reused without reading the store.
+pub(crate) const API_KEY_TTL: time::Duration = time::Duration::seconds(30);
+
+/// Applications of recently verified API keys (by SHA-256), with when they were read.
+#[derive(Default)]
+pub(crate) struct ApiKeyCache(
+    std::sync::Mutex<std::collections::HashMap<String, (Application, time::OffsetDateTime)>>,
+);
+
+impl ApiKeyCache {
+    fn get(&self, digest: &str, now: time::OffsetDateTime) -> Option<Application> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(digest)
+            .filter(|(_, read)| now - *read < API_KEY_TTL)
+            .map(|(app, _)| app.clone())
+    }
+
+    fn put(&self, digest: String, app: Application, now: time::OffsetDateTime) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.retain(|_, (_, read)| now - *read < API_KEY_TTL);
+        map.insert(digest, (app, now));
+    }
+}
+
 impl Engine {
     /// Resolves the application and, when `check_host`, checks the sign-in host against its
     /// list.
@@ -142,9 +172,20 @@ impl Engine {
         Ok(self.application(selector).await?.id)
     }
 
-    /// The application an API key belongs to (`unknown_application` for any other key).
+    /// The application an API key belongs to (`unknown_application` for any other key). A
+    /// face that checks a key on every request (Weavr) reads the store at most every
+    /// [`API_KEY_TTL`] per key; a removed key stops working within that time.
     pub async fn application_for_api_key(&self, key: &str) -> EngineResult<Application> {
-        self.application(&AppSelector::ApiKey(key.to_owned())).await
+        let digest = token::digest(key);
+        let now = self.now();
+        if let Some(app) = self.api_keys.get(&digest, now) {
+            return Ok(app);
+        }
+        let app = self
+            .application(&AppSelector::ApiKey(key.to_owned()))
+            .await?;
+        self.api_keys.put(digest, app.clone(), now);
+        Ok(app)
     }
 
     /// The application a selector names.

@@ -23,6 +23,7 @@ mod policy;
 mod push;
 mod ratelimit;
 mod recovery;
+mod redirect;
 mod session;
 mod stepup;
 mod sweep;
@@ -39,6 +40,7 @@ pub use login::{ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
 pub use mfa::{MfaDue, MfaPoll, MfaVia};
 pub use organizations::OrganizationChange;
 pub use push::{DeviceProof, PushAnswer, answer_message};
+pub use redirect::is_local_path;
 pub use session::{IssuedSession, LiveSession, LogoutScope};
 pub use stepup::StepUp;
 pub use tokens::{AccessClaims, AccessToken};
@@ -74,6 +76,8 @@ pub struct Engine {
     notifier: crate::notify::Notifier,
     /// The LDAP directory that checks directory users' passwords, when configured.
     directory: Option<crate::directory::Directory>,
+    /// Applications of recently verified API keys.
+    api_keys: application::ApiKeyCache,
 }
 
 impl Engine {
@@ -99,6 +103,7 @@ impl Engine {
                 .directory
                 .clone()
                 .map(crate::directory::Directory::new),
+            api_keys: application::ApiKeyCache::default(),
         }
     }
 

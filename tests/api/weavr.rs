@@ -163,6 +163,19 @@ async fn the_api_key_gate_answers_401_without_a_body(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(answer(no_key).await, (401, String::new()));
+    // A removed key stops working once the 30-second key cache has run out.
+    app.import(json!({"applications": [{"id": APP, "name": "weavr", "api_keys": []}]}))
+        .await;
+    assert_eq!(
+        get(&app, "/identities", &token).await.status(),
+        200,
+        "cached"
+    );
+    app.advance(time::Duration::seconds(31));
+    assert_eq!(
+        answer(get(&app, "/identities", &token).await).await,
+        (401, String::new())
+    );
 }
 
 async fn malformed_logins_name_their_fields(backend: Backend) {

@@ -3,14 +3,11 @@
 //! engine's. Errors are `{"errors": [{"code", "message", "fields"?}]}` with the header
 //! `x-cloud-error-codes`.
 
-mod login_state;
-
-pub use login_state::is_local_path;
-
 use crate::api::{AppState, ClientAddress};
 use crate::domain::{LoginId, Password};
 use crate::engine::{
     AppSelector, EngineError, LoginOutcome, LoginRequest, LogoutScope, SecondFactorAt,
+    is_local_path,
 };
 use axum::Json;
 use axum::Router;

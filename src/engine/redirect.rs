@@ -1,5 +1,5 @@
-//! `login_state.path`: where the console goes after an SSO sign-in. It must be a local path, or
-//! the redirect becomes an open redirect: one leading `/` (not `//` or `/\`), no backslash, no
+//! Where a client may be sent after signing in (ECE's `login_state.path`, and any face that
+//! redirects). It must be a local path, or the redirect becomes an open redirect: one leading `/` (not `//` or `/\`), no backslash, no
 //! control or non-ASCII character, no whitespace but the space, and the same after
 //! percent-decoding (three rounds: a double-encoded `%252F` is caught too).
 
