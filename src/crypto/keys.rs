@@ -1,6 +1,7 @@
-//! Signing-key storage format. Private keys are kept as `plain:<base64>` or, when a key
-//! encryption key is configured, `enc:<base64 of nonce || ciphertext>` sealed with
-//! ChaCha20-Poly1305, so a copy of the database alone does not yield the signing keys.
+//! Storage format of secrets the server must read back (signing keys, TOTP secrets): kept as
+//! `plain:<base64>` or, when a key encryption key is configured, `enc:<base64 of nonce ||
+//! ciphertext>` sealed with ChaCha20-Poly1305, so a copy of the database alone does not yield
+//! them.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -38,7 +39,19 @@ pub fn public_x(key: &SigningKey) -> String {
 
 /// The stored form of a private key.
 pub fn seal(key: &SigningKey, kek: Option<&KeyEncryptionKey>) -> String {
-    let secret = key.to_bytes();
+    seal_bytes(&key.to_bytes(), kek)
+}
+
+/// The private key from its stored form; `None` if it is sealed and `kek` is missing or wrong.
+pub fn open(stored: &str, kek: Option<&KeyEncryptionKey>) -> Option<SigningKey> {
+    Some(SigningKey::from_bytes(
+        &open_bytes(stored, kek)?.try_into().ok()?,
+    ))
+}
+
+/// The stored form of a secret: `plain:<base64>`, or `enc:<base64 of nonce || ciphertext>`
+/// when a key encryption key is configured.
+pub fn seal_bytes(secret: &[u8], kek: Option<&KeyEncryptionKey>) -> String {
     match kek {
         None => format!("plain:{}", STANDARD.encode(secret)),
         Some(kek) => {
@@ -46,7 +59,7 @@ pub fn seal(key: &SigningKey, kek: Option<&KeyEncryptionKey>) -> String {
             let mut nonce = [0u8; NONCE_BYTES];
             OsRng.fill_bytes(&mut nonce);
             let sealed = cipher
-                .encrypt(&Nonce::from(nonce), secret.as_slice())
+                .encrypt(&Nonce::from(nonce), secret)
                 .unwrap_or_default();
             let mut out = nonce.to_vec();
             out.extend_from_slice(&sealed);
@@ -55,18 +68,16 @@ pub fn seal(key: &SigningKey, kek: Option<&KeyEncryptionKey>) -> String {
     }
 }
 
-/// The private key from its stored form; `None` if it is sealed and `kek` is missing or wrong.
-pub fn open(stored: &str, kek: Option<&KeyEncryptionKey>) -> Option<SigningKey> {
-    let secret: Vec<u8> = if let Some(plain) = stored.strip_prefix("plain:") {
-        STANDARD.decode(plain).ok()?
-    } else {
-        let sealed = STANDARD.decode(stored.strip_prefix("enc:")?).ok()?;
-        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_BYTES)?;
-        let cipher = ChaCha20Poly1305::new(&Key::from(kek?.0));
-        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-        cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()?
-    };
-    Some(SigningKey::from_bytes(&secret.try_into().ok()?))
+/// A secret from its stored form; `None` if it is sealed and `kek` is missing or wrong.
+pub fn open_bytes(stored: &str, kek: Option<&KeyEncryptionKey>) -> Option<Vec<u8>> {
+    if let Some(plain) = stored.strip_prefix("plain:") {
+        return STANDARD.decode(plain).ok();
+    }
+    let sealed = STANDARD.decode(stored.strip_prefix("enc:")?).ok()?;
+    let (nonce, ciphertext) = sealed.split_at_checked(NONCE_BYTES)?;
+    let cipher = ChaCha20Poly1305::new(&Key::from(kek?.0));
+    let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
+    cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
 }
 
 #[cfg(test)]

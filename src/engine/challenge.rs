@@ -339,7 +339,23 @@ impl Engine {
         let Some((_, factor)) = self.store.factor_by_id(factor_id).await? else {
             return Err(EngineError::ChallengeClosed);
         };
-        let secret = SecretString::from(factor.secret.unwrap_or_default());
+        let stored = factor.secret.unwrap_or_default();
+        let secret = if stored.starts_with("enc:") || stored.starts_with("plain:") {
+            let opened =
+                crate::crypto::keys::open_bytes(&stored, self.config.keys.encryption_key.as_ref())
+                    .and_then(|bytes| String::from_utf8(bytes).ok());
+            match opened {
+                Some(text) => SecretString::from(text),
+                None => {
+                    return Err(EngineError::Internal(
+                        "a TOTP secret cannot be opened: keys.encryption_key is missing or wrong"
+                            .to_owned(),
+                    ));
+                }
+            }
+        } else {
+            SecretString::from(stored)
+        };
         let Some(step) = otp::totp_match(&secret, code, otp::totp_step(now.unix_timestamp()))
         else {
             return Ok(false);

@@ -7,7 +7,7 @@ use super::audit::Event;
 use super::challenge::{IssuedChallenge, Target};
 use super::session::LiveSession;
 use super::{Engine, EngineError, EngineResult};
-use crate::crypto::otp;
+use crate::crypto::{keys, otp};
 use crate::domain::{ChallengePurpose, Email, Factor, FactorKind, FactorStatus, FieldError};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -138,7 +138,7 @@ impl Engine {
         let live = self.session(bearer).await?;
         let secret = otp::new_totp_secret();
         let factor = Factor {
-            secret: Some(secret.expose_secret().to_owned()),
+            secret: Some(self.seal_totp_secret(&secret)),
             ..new_factor(FactorKind::Totp, FactorStatus::PendingVerification)
         };
         self.store
@@ -293,6 +293,15 @@ impl Engine {
             secret: None,
             otpauth_uri: None,
         })
+    }
+
+    /// A TOTP secret as stored: sealed with `keys.encryption_key` when one is configured
+    /// (imported secrets, and those stored without a key, are plain base32).
+    fn seal_totp_secret(&self, secret: &SecretString) -> String {
+        match self.config.keys.encryption_key.as_ref() {
+            Some(kek) => keys::seal_bytes(secret.expose_secret().as_bytes(), Some(kek)),
+            None => secret.expose_secret().to_owned(),
+        }
     }
 
     /// One of the session user's factors; another user's is "not found".

@@ -14,6 +14,7 @@ both_backends!(
     removing_a_factor_needs_a_step_up_that_expires,
     push_step_up_needs_the_right_number_and_signature,
     a_bad_device_signature_fails_the_challenge,
+    totp_secrets_are_sealed_with_the_encryption_key,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -345,4 +346,53 @@ async fn a_bad_device_signature_fails_the_challenge(backend: Backend) {
         .post("/v1/devices/nonce", json!({"device_id": "no-such-device"}))
         .await;
     assert_eq!(unknown.status(), 404);
+}
+
+async fn totp_secrets_are_sealed_with_the_encryption_key(backend: Backend) {
+    use base64::Engine as _;
+    let kek = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let app = TestApp::spawn_with(backend, |c| {
+        c.keys.encryption_key = doorward::crypto::keys::KeyEncryptionKey::from_base64(&kek);
+    })
+    .await;
+    let token = signed_in(&app).await;
+    let enrolled = json_of(app.post_auth("/v1/factors/totp", &token, json!({})).await).await;
+    let secret = enrolled["secret"].as_str().unwrap().to_owned();
+    let id = enrolled["id"].as_str().unwrap();
+
+    let stored: (String,) = {
+        use sqlx::Connection;
+        let url = app.database_url();
+        if url.starts_with("sqlite:") {
+            let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_as("SELECT secret FROM factors")
+                .fetch_one(&mut db)
+                .await
+                .unwrap()
+        } else {
+            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_as("SELECT secret FROM factors")
+                .fetch_one(&mut db)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(stored.0.starts_with("enc:"), "sealed at rest");
+    assert!(!stored.0.contains(&secret));
+
+    let step =
+        doorward::crypto::otp::totp_step(doorward::clock::Clock::now(&app.clock).unix_timestamp());
+    let code = doorward::crypto::otp::totp_at(&secrecy::SecretString::from(secret), step).unwrap();
+    let verified = app
+        .post_auth(
+            &format!("/v1/factors/{id}/verify"),
+            &token,
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(
+        verified.status(),
+        200,
+        "the sealed secret still checks codes"
+    );
 }
