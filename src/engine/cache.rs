@@ -124,4 +124,13 @@ impl SessionCache {
     pub fn remove_user(&self, user_id: &str) {
         self.map().retain(|_, e| e.record.0.user_id != user_id);
     }
+
+    /// Forgets every token of sessions acting for an organisation (of one user, or of all).
+    pub fn remove_organization(&self, organization_id: &str, user_id: Option<&str>) {
+        self.map().retain(|_, e| {
+            let session = &e.record.0;
+            session.organization_id.as_deref() != Some(organization_id)
+                || user_id.is_some_and(|u| u != session.user_id)
+        });
+    }
 }

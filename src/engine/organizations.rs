@@ -81,6 +81,10 @@ impl Engine {
         org.consumer_access = change.consumer_access.unwrap_or(org.consumer_access);
         org.idp_required = change.idp_required.unwrap_or(org.idp_required);
         self.store.save_organization(&org).await?;
+        if org.status != OrgStatus::Active || org.idp_required {
+            // Sessions acting for it lose it now (password sessions, if it requires its IdP).
+            self.end_organization_sessions(&org.id, None).await?;
+        }
         self.audit_org("organization_changed", &org.id).await;
         Ok(org)
     }
@@ -90,6 +94,7 @@ impl Engine {
         if !self.store.delete_organization(id).await? {
             return Err(EngineError::NotFound("organization"));
         }
+        self.end_organization_sessions(id, None).await?;
         self.audit_org("organization_deleted", id).await;
         Ok(())
     }
@@ -113,6 +118,10 @@ impl Engine {
             status: status.unwrap_or(MembershipStatus::Active),
         };
         self.store.save_membership(&found.id, &membership).await?;
+        if membership.status != MembershipStatus::Active {
+            self.end_organization_sessions(organization, Some(&found.id))
+                .await?;
+        }
         self.audit(Event {
             kind: "membership_set",
             outcome: "success",
@@ -133,6 +142,8 @@ impl Engine {
         {
             return Err(EngineError::NotFound("membership"));
         }
+        self.end_organization_sessions(organization, Some(&found.id))
+            .await?;
         self.audit(Event {
             kind: "membership_removed",
             outcome: "success",
@@ -140,6 +151,20 @@ impl Engine {
             ..Event::default()
         })
         .await;
+        Ok(())
+    }
+
+    /// Ends the sessions acting for an organisation (of one user, or of everyone): at once on
+    /// this instance, within the session cache's second on others.
+    async fn end_organization_sessions(
+        &self,
+        organization: &str,
+        user_id: Option<&str>,
+    ) -> EngineResult<()> {
+        self.store
+            .revoke_organization_sessions(organization, user_id, self.now())
+            .await?;
+        self.sessions.remove_organization(organization, user_id);
         Ok(())
     }
 

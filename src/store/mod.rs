@@ -153,6 +153,14 @@ pub trait Store: FactorStore + Send + Sync + 'static {
     async fn touch_session(&self, id: &str, last_seen: OffsetDateTime) -> StoreResult<()>;
     /// Ends one session; `false` if it was already ended.
     async fn revoke_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<bool>;
+    /// Ends every live session acting for an organisation (only `user_id`'s when given);
+    /// returns how many.
+    async fn revoke_organization_sessions(
+        &self,
+        organization_id: &str,
+        user_id: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64>;
     /// Ends every live session of a user; returns how many.
     async fn revoke_user_sessions(&self, user_id: &str, at: OffsetDateTime) -> StoreResult<u64>;
 

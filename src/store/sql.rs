@@ -142,6 +142,8 @@ pub(super) const TOUCH_SESSION: &str =
     "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
 pub(super) const REVOKE_SESSION: &str =
     "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+pub(super) const REVOKE_ORGANIZATION_SESSIONS: &str = "UPDATE sessions SET revoked_at = $3 \
+     WHERE organization_id = $1 AND ($2 IS NULL OR user_id = $2) AND revoked_at IS NULL";
 pub(super) const REVOKE_USER_SESSIONS: &str =
     "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 
@@ -591,6 +593,21 @@ macro_rules! impl_sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_organization_sessions(
+                &self,
+                organization_id: &str,
+                user_id: Option<&str>,
+                at: OffsetDateTime,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(sql::REVOKE_ORGANIZATION_SESSIONS)
+                    .bind(organization_id)
+                    .bind(user_id)
+                    .bind(ts(at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn revoke_user_sessions(

@@ -4,7 +4,10 @@ use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
 use serde_json::{Value, json};
 
-both_backends!(admin_manages_organisations_and_memberships);
+both_backends!(
+    admin_manages_organisations_and_memberships,
+    losing_an_organisation_ends_the_sessions_acting_for_it,
+);
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -73,9 +76,10 @@ async fn admin_manages_organisations_and_memberships(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(paused.status(), 200);
-    assert!(
-        identity_ids(&app, &session).await.is_empty(),
-        "a pending organisation is no identity"
+    assert_eq!(
+        app.instance.session_status(&app.client, &session).await,
+        401,
+        "the session acting for an organisation that is no longer active ends"
     );
 
     let env = [("DOORWARD_DATABASE_URL", app.database_url())];
@@ -91,6 +95,7 @@ async fn admin_manages_organisations_and_memberships(backend: Backend) {
             .status
             .success()
     );
+    let session = app.token("ann@example.test", PASSWORD).await;
     let created = run(&[
         "org", "create", "--name", "Delta", "--id", "800", "--kind", "consumer",
     ]);
@@ -124,7 +129,11 @@ async fn admin_manages_organisations_and_memberships(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(removed.status(), 204);
-    assert!(identity_ids(&app, &session).await.is_empty());
+    assert_eq!(
+        app.instance.session_status(&app.client, &session).await,
+        401,
+        "leaving the organisation a session acts for ends it"
+    );
 
     app.import(json!({"applications": [{"name": "Bound", "organization": "700"}]}))
         .await;
@@ -151,4 +160,76 @@ async fn admin_manages_organisations_and_memberships(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+async fn losing_an_organisation_ends_the_sessions_acting_for_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.import(serde_json::json!({
+        "organizations": [{"id": "100", "name": "Acme"}, {"id": "200", "name": "Beta"},
+                          {"id": "300", "name": "Gamma"}],
+        "users": [{"email": "ann@example.test", "password": "correct horse battery",
+                   "memberships": [{"organization": "100"}, {"organization": "200"},
+                                   {"organization": "300"}]}]
+    }))
+    .await;
+    let sign_in = |org: &'static str| {
+        app.post(
+            "/v1/login",
+            serde_json::json!({"login": "ann@example.test", "password": "correct horse battery",
+                               "organization": org}),
+        )
+    };
+    let mut tokens = Vec::new();
+    for org in ["100", "200", "300"] {
+        let body: serde_json::Value = sign_in(org).await.json().await.unwrap();
+        tokens.push(body["token"].as_str().unwrap().to_owned());
+    }
+    let other = app.another_instance().await;
+    for token in &tokens {
+        assert_eq!(other.session_status(&app.client, token).await, 200);
+    }
+    let admin = app.admin_token().await;
+
+    let removed = app
+        .client
+        .delete(app.url("/v1/admin/memberships/100/ann@example.test"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(
+        app.instance.session_status(&app.client, &tokens[0]).await,
+        401,
+        "the session acting for the organisation the user left ends at once"
+    );
+    assert_eq!(
+        app.instance.session_status(&app.client, &tokens[1]).await,
+        200
+    );
+
+    let disabled = app
+        .client
+        .patch(app.url("/v1/admin/organizations/200"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"status": "disabled"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    assert_eq!(
+        app.instance.session_status(&app.client, &tokens[1]).await,
+        401
+    );
+    assert_eq!(
+        app.instance.session_status(&app.client, &tokens[2]).await,
+        200,
+        "sessions acting for other organisations go on"
+    );
+
+    // Another instance learns within its cache's second.
+    app.advance(time::Duration::seconds(2));
+    assert_eq!(other.session_status(&app.client, &tokens[0]).await, 401);
+    assert_eq!(other.session_status(&app.client, &tokens[1]).await, 401);
+    assert_eq!(other.session_status(&app.client, &tokens[2]).await, 200);
 }
