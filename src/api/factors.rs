@@ -166,6 +166,29 @@ pub async fn remove(
     }
 }
 
+/// The body of `PUT /v1/mfa`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSwitchBody {
+    enabled: Option<bool>,
+}
+
+/// `PUT /v1/mfa` `{"enabled"}`: the user's own second factor at sign-in (off needs a step-up).
+pub async fn set_mfa(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<MfaSwitchBody>,
+) -> Response {
+    let Some(enabled) = body.enabled else {
+        return Problem::validation(vec![FieldError::new("enabled", "is required")])
+            .into_response();
+    };
+    match state.engine.set_own_mfa(&token, enabled).await {
+        Ok(()) => Json(json!({"mfa": enabled})).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
 /// The body of `POST /v1/devices/nonce`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -84,6 +84,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/stepup/{id}/verify", post(mfa::verify_step_up))
         .route("/stepup/{id}/send", post(mfa::resend_step_up))
         .route("/factors", get(factors::list))
+        .route("/mfa", axum::routing::put(factors::set_mfa))
         .route("/factors/sms", post(factors::enrol_sms))
         .route("/factors/email", post(factors::enrol_email))
         .route("/factors/totp", post(factors::enrol_totp))

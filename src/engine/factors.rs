@@ -245,6 +245,31 @@ impl Engine {
         self.resend_challenge(live.user(), &challenge).await
     }
 
+    /// Turns the user's own second factor at sign-in on or off. Turning it off weakens the
+    /// account, so it needs a step-up; turning it on does not. Every session of the user is
+    /// re-read (the cached user changes).
+    pub async fn set_own_mfa(&self, bearer: &str, enabled: bool) -> EngineResult<()> {
+        let live = self.session(bearer).await?;
+        if !enabled && live.user().mfa {
+            self.require_step_up(&live)?;
+        }
+        self.store.set_user_mfa(&live.user().id, enabled).await?;
+        self.sessions.remove_user(&live.user().id);
+        self.audit(Event {
+            kind: if enabled {
+                "mfa_enabled"
+            } else {
+                "mfa_disabled"
+            },
+            outcome: "success",
+            user_id: Some(&live.user().id),
+            application_id: Some(&live.session().application_id),
+            ..Event::default()
+        })
+        .await;
+        Ok(())
+    }
+
     /// Removes one of the bearer's factors. Needs a step-up.
     pub async fn remove_factor(&self, bearer: &str, id: &str) -> EngineResult<()> {
         let live = self.session(bearer).await?;

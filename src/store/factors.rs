@@ -75,6 +75,8 @@ pub trait FactorStore: Send + Sync {
     ) -> StoreResult<Vec<Challenge>>;
     /// Records that a second factor was proven in a session at `at` (assurance `aal2`).
     async fn step_up_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<()>;
+    /// Turns the user's own second-factor switch on or off.
+    async fn set_user_mfa(&self, user_id: &str, enabled: bool) -> StoreResult<()>;
 }
 
 macro_rules! challenge_columns {
@@ -123,6 +125,7 @@ pub(super) const PENDING_PUSH_CHALLENGES: &str = concat!(
     " FROM challenges WHERE factor_id = $1 AND kind = 'push' AND status = 'pending' \
      AND expires_at > $2 ORDER BY created_at, id"
 );
+pub(super) const SET_USER_MFA: &str = "UPDATE users SET mfa = $2 WHERE id = $1";
 pub(super) const STEP_UP_SESSION: &str =
     "UPDATE sessions SET assurance = 'aal2', stepped_up_at = $2 WHERE id = $1";
 
@@ -314,6 +317,15 @@ macro_rules! impl_factor_store {
                         .fetch_all(&self.pool)
                         .await?;
                     rows::all(found)
+                }
+
+                async fn set_user_mfa(&self, user_id: &str, enabled: bool) -> StoreResult<()> {
+                    sqlx::query(sql::SET_USER_MFA)
+                        .bind(user_id)
+                        .bind(enabled)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
                 }
 
                 async fn step_up_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {

@@ -26,6 +26,7 @@ both_backends!(
     one_totp_code_signs_in_once_even_in_parallel,
     push_sign_in_is_collected_once_after_approval,
     mfa_is_due_when_the_application_requires_it,
+    users_switch_their_own_mfa_and_off_needs_a_step_up,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -461,4 +462,46 @@ async fn mfa_is_due_when_the_application_requires_it(backend: Backend) {
         session["session"]["application"],
         "7d1c2a52-8f7e-4a8e-9d7b-2f4c3c9a0b11"
     );
+}
+
+async fn users_switch_their_own_mfa_and_off_needs_a_step_up(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.sandbox = true).await;
+    app.user("ann@example.test", PASSWORD).await;
+    let token = app.token("ann@example.test", PASSWORD).await;
+    let switch = |token: String, enabled: bool| {
+        app.client
+            .put(app.url("/v1/mfa"))
+            .bearer_auth(token)
+            .json(&json!({"enabled": enabled}))
+            .send()
+    };
+    let on = switch(token.clone(), true).await.unwrap();
+    assert_eq!(on.status(), 200);
+    assert_eq!(on.json::<Value>().await.unwrap(), json!({"mfa": true}));
+
+    // From now on a sign-in asks for the second factor.
+    let body = password_step(&app).await;
+    let off = switch(token.clone(), false).await.unwrap();
+    assert_eq!(off.status(), 403);
+    assert_eq!(
+        code_of(off).await,
+        "step_up_required",
+        "turning it off weakens the account"
+    );
+
+    let done: Value = finish(&app, body["mfa_token"].as_str().unwrap(), "123456")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stepped = done["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        switch(stepped, false).await.unwrap().status(),
+        200,
+        "the second factor of a sign-in counts as a step-up"
+    );
+    assert_eq!(app.login("ann@example.test", PASSWORD).await.status(), 200);
+    let events = app.instance.engine.audit_events(None, None).await.unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"mfa_enabled") && kinds.contains(&"mfa_disabled"));
 }
