@@ -50,6 +50,29 @@ pub struct Config {
     pub faces: FacesConfig,
     /// An LDAP directory that checks the passwords of `realm: "directory"` users.
     pub directory: Option<DirectoryConfig>,
+    /// How long the audit trail and the outbox are kept.
+    pub retention: RetentionConfig,
+}
+
+/// How long records kept for people to read are kept before the sweep deletes them.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Audit events.
+    #[serde(deserialize_with = "duration")]
+    pub audit: Duration,
+    /// Outbox messages (they carry one-time codes; keep them short).
+    #[serde(deserialize_with = "duration")]
+    pub outbox: Duration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            audit: Duration::from_secs(365 * 24 * 60 * 60),
+            outbox: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
 }
 
 /// An LDAP directory. A user's DN comes from `bind_dn` (a template), or from a search under
@@ -442,6 +465,7 @@ impl Default for Config {
             stepup: StepUpConfig::default(),
             faces: FacesConfig::default(),
             directory: None,
+            retention: RetentionConfig::default(),
         }
     }
 }

@@ -8,12 +8,18 @@ use time::Duration;
 const KEEP_FOR: Duration = Duration::DAY;
 
 impl Engine {
-    /// Deletes expired sessions, device tokens, codes, locks and refilled rate buckets; returns
-    /// how many rows went.
+    /// Deletes expired sessions, device tokens, codes, challenges, locks and refilled rate
+    /// buckets, and audit events and outbox messages past their retention; returns how many
+    /// rows went.
     pub async fn sweep(&self) -> EngineResult<u64> {
         let now = self.clock.now();
         let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-        let removed = self.store.sweep(now - KEEP_FOR, now_ms).await?;
+        let retention = self.config.retention;
+        let removed = self.store.sweep(now - KEEP_FOR, now_ms).await?
+            + self
+                .store
+                .sweep_history(now - retention.audit, now - retention.outbox)
+                .await?;
         if removed > 0 {
             tracing::info!(removed, "swept expired rows");
         }

@@ -288,6 +288,14 @@ pub trait Store: FactorStore + Send + Sync + 'static {
     /// lockout buckets whose lock ran out before `before`. Returns how many rows went.
     async fn sweep(&self, before: OffsetDateTime, now_ms: i64) -> StoreResult<u64>;
 
+    /// Deletes audit events recorded before `audit_before` and outbox messages kept before
+    /// `outbox_before`; returns how many rows went.
+    async fn sweep_history(
+        &self,
+        audit_before: OffsetDateTime,
+        outbox_before: OffsetDateTime,
+    ) -> StoreResult<u64>;
+
     /// Stores an admin token (by SHA-256).
     async fn insert_admin_token(
         &self,

@@ -229,6 +229,8 @@ pub(super) const SWEEP_SECONDS: [&str; 5] = [
     "DELETE FROM one_time_tokens WHERE expires_at < $1",
     "DELETE FROM lockouts WHERE locked_until IS NOT NULL AND locked_until < $1",
 ];
+pub(super) const SWEEP_AUDIT: &str = "DELETE FROM audit_events WHERE at < $1";
+pub(super) const SWEEP_OUTBOX: &str = "DELETE FROM outbox WHERE at < $1";
 pub(super) const SWEEP_RATE_LIMITS: &str = "DELETE FROM rate_limits WHERE tat < $1";
 
 pub(super) const INSERT_ADMIN_TOKEN: &str =
@@ -1025,6 +1027,24 @@ macro_rules! impl_sql_store {
                     .await?
                     .rows_affected();
                 Ok(removed)
+            }
+
+            async fn sweep_history(
+                &self,
+                audit_before: OffsetDateTime,
+                outbox_before: OffsetDateTime,
+            ) -> StoreResult<u64> {
+                let audit = sqlx::query(sql::SWEEP_AUDIT)
+                    .bind(ts(audit_before))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                let outbox = sqlx::query(sql::SWEEP_OUTBOX)
+                    .bind(ts(outbox_before))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(audit + outbox)
             }
 
             async fn insert_admin_token(

@@ -25,9 +25,10 @@ async fn sweeping_deletes_expired_rows_and_keeps_live_ones(backend: Backend) {
 
     app.advance(Duration::days(32));
     let live = app.token("ann@example.test", PASSWORD).await;
-    // 2 sessions, 2 device tokens (30 days), 1 code, 1 lock, and the rate buckets of bo and of
-    // the reset message (ann's was just used again).
-    assert_eq!(engine.sweep().await.unwrap(), 8);
+    // 2 sessions, 2 device tokens (30 days), 1 code, 1 lock, the rate buckets of bo and of
+    // the reset message (ann's was just used again), and the reset mail in the outbox (7 days).
+    assert_eq!(engine.sweep().await.unwrap(), 9);
+    assert!(engine.outbox().await.unwrap().is_empty());
     assert_eq!(
         engine.sweep().await.unwrap(),
         0,
@@ -45,4 +46,16 @@ async fn sweeping_deletes_expired_rows_and_keeps_live_ones(backend: Backend) {
         401,
         "the old lock is gone"
     );
+
+    // The audit trail is kept a year.
+    assert!(!engine.audit_events(None, None).await.unwrap().is_empty());
+    app.advance(Duration::days(364));
+    engine.sweep().await.unwrap();
+    assert!(
+        !engine.audit_events(None, None).await.unwrap().is_empty(),
+        "not yet a year"
+    );
+    app.advance(Duration::days(2));
+    engine.sweep().await.unwrap();
+    assert!(engine.audit_events(None, None).await.unwrap().is_empty());
 }
