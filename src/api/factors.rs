@@ -1,6 +1,7 @@
 //! A user's factors (`/v1/factors…`) and the push device API (`/v1/devices…`).
 
 use super::AppState;
+use super::client::ClientAddress;
 use super::extract::{Bearer, JsonBody, OptionalJson};
 use super::mfa::{parse_code, required};
 use super::problem::Problem;
@@ -199,13 +200,14 @@ pub struct NonceBody {
 /// `POST /v1/devices/nonce`: a single-use nonce for a push device to sign.
 pub async fn device_nonce(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<NonceBody>,
 ) -> Response {
     let device = match required(body.device_id, "device_id") {
         Ok(device) => device,
         Err(e) => return Problem::validation(vec![e]).into_response(),
     };
-    match state.engine.device_nonce(&device).await {
+    match state.engine.device_nonce(&device, source).await {
         Ok(nonce) => {
             Json(json!({"nonce": nonce.expose_secret(), "expires_in": 60})).into_response()
         }

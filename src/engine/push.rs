@@ -53,8 +53,13 @@ impl std::fmt::Debug for DeviceProof {
 }
 
 impl Engine {
-    /// A single-use nonce for a push device to sign.
-    pub async fn device_nonce(&self, device_id: &str) -> EngineResult<SecretString> {
+    /// A single-use nonce for a push device to sign (limited per source address, as sign-ins).
+    pub async fn device_nonce(
+        &self,
+        device_id: &str,
+        source: Option<std::net::IpAddr>,
+    ) -> EngineResult<SecretString> {
+        self.limit_address("device_nonce", source)?;
         let (user_id, _) = self.push_device(device_id).await?;
         let nonce = token::generate();
         self.store

@@ -15,6 +15,7 @@ both_backends!(
     push_step_up_needs_the_right_number_and_signature,
     a_bad_device_signature_fails_the_challenge,
     totp_secrets_are_sealed_with_the_encryption_key,
+    device_nonces_are_rate_limited_per_address,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -395,4 +396,25 @@ async fn totp_secrets_are_sealed_with_the_encryption_key(backend: Backend) {
         200,
         "the sealed secret still checks codes"
     );
+}
+
+async fn device_nonces_are_rate_limited_per_address(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rate_limits.login_per_address = doorward::config::Rate {
+            burst: 3,
+            per: std::time::Duration::from_secs(60),
+        };
+    })
+    .await;
+    for _ in 0..3 {
+        let unknown = app
+            .post("/v1/devices/nonce", json!({"device_id": "no-such-device"}))
+            .await;
+        assert_eq!(unknown.status(), 404);
+    }
+    let limited = app
+        .post("/v1/devices/nonce", json!({"device_id": "no-such-device"}))
+        .await;
+    assert_eq!(limited.status(), 429);
+    assert_eq!(code_of(limited).await, "rate_limited");
 }
