@@ -1,6 +1,6 @@
 //! Authentication factors: list, SMS enrolment of the account's phone, push devices.
 
-use super::stepup::{otp_channel, push_channel, verification_code};
+use super::stepup::{otp_answer, otp_channel, push_channel};
 use super::{InvalidField, WeavrBearer, WeavrError, WeavrJson};
 use crate::api::AppState;
 use crate::domain::{FactorKind, FactorStatus};
@@ -61,12 +61,8 @@ pub async fn verify_otp(
     Path(channel): Path<String>,
     body: Result<WeavrJson, WeavrError>,
 ) -> Response {
-    let kind = match otp_channel(&channel) {
-        Ok(kind) => kind,
-        Err(e) => return e.into_response(),
-    };
-    let code = match body.and_then(|b| verification_code(&b).map_err(WeavrError::field)) {
-        Ok(code) => code,
+    let (kind, code) = match otp_answer(&channel, body) {
+        Ok(answer) => answer,
         Err(e) => return e.into_response(),
     };
     match state

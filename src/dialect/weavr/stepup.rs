@@ -53,11 +53,8 @@ pub async fn verify_otp(
     Path(channel): Path<String>,
     body: Result<WeavrJson, WeavrError>,
 ) -> Response {
-    if let Err(e) = otp_channel(&channel) {
-        return e.into_response();
-    }
-    let code = match body.and_then(|b| verification_code(&b).map_err(WeavrError::field)) {
-        Ok(code) => code,
+    let code = match otp_answer(&channel, body) {
+        Ok((_, code)) => code,
         Err(e) => return e.into_response(),
     };
     match state.engine.verify_current_step_up(&token, &code).await {
@@ -84,6 +81,16 @@ pub async fn start_push(
         Ok(issued) => Json(json!({"id": issued.challenge.id})).into_response(),
         Err(e) => WeavrError::from(e).into_response(),
     }
+}
+
+/// The OTP channel of the path and the `verificationCode` of the body.
+pub(super) fn otp_answer(
+    channel: &str,
+    body: Result<WeavrJson, WeavrError>,
+) -> Result<(FactorKind, String), WeavrError> {
+    let kind = otp_channel(channel)?;
+    let code = verification_code(&body?).map_err(WeavrError::field)?;
+    Ok((kind, code))
 }
 
 /// `verificationCode`: six digits.
