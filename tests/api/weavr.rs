@@ -590,7 +590,8 @@ async fn sms_factor_enrolment_and_step_up(backend: Backend) {
     );
 }
 
-async fn step_up_codes_expire_and_run_out(backend: Backend) {
+/// A sandbox app whose user has an active SMS factor and a long idle timeout, signed in.
+async fn signed_in_with_sms_factor(backend: Backend) -> (TestApp, String) {
     let app = TestApp::spawn_with(backend, |c| c.sandbox = true).await;
     provision(
         &app,
@@ -599,6 +600,11 @@ async fn step_up_codes_expire_and_run_out(backend: Backend) {
     )
     .await;
     let token = auth_token(&app).await;
+    (app, token)
+}
+
+async fn step_up_codes_expire_and_run_out(backend: Backend) {
+    let (app, token) = signed_in_with_sms_factor(backend).await;
     let start = || {
         call(
             &app,
@@ -647,14 +653,7 @@ async fn step_up_codes_expire_and_run_out(backend: Backend) {
 }
 
 async fn push_factors_need_a_step_up(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.sandbox = true).await;
-    provision(
-        &app,
-        json!({"idle": "1h"}),
-        json!({"factors": [{"type": "sms", "phone": "+447700900123"}]}),
-    )
-    .await;
-    let token = auth_token(&app).await;
+    let (app, token) = signed_in_with_sms_factor(backend).await;
     let push = || {
         call(
             &app,
