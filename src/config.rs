@@ -315,6 +315,18 @@ pub struct LockoutConfig {
     /// How long a device token (handed out at sign-in) is honoured.
     #[serde(deserialize_with = "duration")]
     pub device_token_lifetime: Duration,
+    /// How long a network from which an identifier signed in successfully keeps a lockout
+    /// bucket (and an identifier rate limit) of its own.
+    #[serde(deserialize_with = "duration")]
+    pub known_source_lifetime: Duration,
+    /// The prefix length that makes an IPv4 address a known-source network.
+    pub known_source_prefix_v4: u8,
+    /// The prefix length that makes an IPv6 address a known-source network.
+    pub known_source_prefix_v6: u8,
+    /// How long an attempt waits for a free slot when its bucket's attempts in flight are at
+    /// the bound; after that it is refused with 429 `rate_limited`.
+    #[serde(deserialize_with = "duration")]
+    pub queue_wait: Duration,
 }
 
 /// A token bucket: `burst` requests at once, refilled evenly over `per`.
@@ -386,6 +398,16 @@ pub struct HttpConfig {
     /// A request still running after this long is answered 408.
     #[serde(deserialize_with = "duration")]
     pub request_timeout: Duration,
+    /// How long a client has to send a complete request head (from the connection's opening,
+    /// or from the previous response on a kept-alive connection).
+    #[serde(deserialize_with = "duration")]
+    pub header_timeout: Duration,
+    /// A connection on which nothing moves for this long is closed.
+    #[serde(deserialize_with = "duration")]
+    pub idle_timeout: Duration,
+    /// Connections served at once (also capped by the open-file limit); more wait in the
+    /// kernel's backlog.
+    pub max_connections: usize,
 }
 
 /// Password rules.
@@ -476,6 +498,10 @@ impl Default for LockoutConfig {
             max_failures: 5,
             duration: Duration::from_secs(30 * 60),
             device_token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+            known_source_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+            known_source_prefix_v4: 24,
+            known_source_prefix_v6: 56,
+            queue_wait: Duration::from_secs(5),
         }
     }
 }
@@ -529,6 +555,9 @@ impl Default for HttpConfig {
         Self {
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
         }
     }
 }
@@ -629,8 +658,23 @@ impl Config {
         if self.hashing.queue == 0 {
             return Err(bad("hashing.queue", "must be at least 1"));
         }
+        if self.http.header_timeout.is_zero() || self.http.idle_timeout.is_zero() {
+            return Err(bad(
+                "http",
+                "header_timeout and idle_timeout must be longer than zero",
+            ));
+        }
+        if self.http.max_connections == 0 {
+            return Err(bad("http.max_connections", "must be at least 1"));
+        }
         if self.lockout.max_failures == 0 {
             return Err(bad("lockout.max_failures", "must be at least 1"));
+        }
+        if self.lockout.known_source_prefix_v4 > 32 {
+            return Err(bad("lockout.known_source_prefix_v4", "must be at most 32"));
+        }
+        if self.lockout.known_source_prefix_v6 > 128 {
+            return Err(bad("lockout.known_source_prefix_v6", "must be at most 128"));
         }
         for (key, rate) in [
             (

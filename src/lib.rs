@@ -4,12 +4,14 @@
 //! - [`api`] is the native JSON face; [`dialect`] holds the four platform faces;
 //! - [`store`] keeps records in SQLite or PostgreSQL;
 //! - [`crypto`] hashes passwords on a bounded pool and makes tokens;
-//! - [`clock`] is the one source of time.
+//! - [`clock`] is the one source of time;
+//! - [`server`] wires it together and [`connections`] bounds every connection.
 
 pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod crypto;
 pub mod dialect;
 pub mod directory;

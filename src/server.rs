@@ -8,7 +8,6 @@ use crate::engine::Engine;
 use crate::notify::Notifier;
 use crate::store;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -56,13 +55,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tokio::spawn(sweep_now_and_then(Arc::clone(&engine)));
+    let http = engine.config().http;
     let app = crate::api::router(engine);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    crate::connections::serve(listener, app, http, shutdown).await
 }
 
 /// How often an instance sweeps expired rows.

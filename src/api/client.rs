@@ -18,14 +18,18 @@ impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let peer = parts
-            .extensions
+        let trusted = &state.engine.config().trusted_proxies;
+        Ok(Self::of(&parts.extensions, &parts.headers, trusted))
+    }
+}
+
+impl ClientAddress {
+    /// The client address of a request (for middleware, which sees the request whole).
+    pub fn of(extensions: &axum::http::Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> Self {
+        let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        let trusted = &state.engine.config().trusted_proxies;
-        Ok(Self(
-            peer.map(|peer| resolve(peer, &parts.headers, trusted)),
-        ))
+        Self(peer.map(|peer| resolve(peer, headers, trusted)))
     }
 }
 

@@ -89,8 +89,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             "The request body is not valid JSON",
         )
     };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| malformed())?;
+    if let Some(refused) = crate::domain::unstorable_field(&document) {
+        return Err(Problem::validation(vec![refused]));
+    }
+    serde_path_to_error::deserialize(document).map_err(|e| {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
             return malformed();
@@ -101,9 +104,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             field,
             field_reason(&inner.to_string()),
         )])
-    })?;
-    de.end().map_err(|_| malformed())?;
-    Ok(value)
+    })
 }
 
 /// serde's message without its position suffix (` at line 1 column 9`).

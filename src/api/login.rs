@@ -46,9 +46,6 @@ pub async fn login(
     }
 }
 
-/// The header a client sends its device token back in (see the README, "Lockout").
-const DEVICE_HEADER: &str = "doorward-device";
-
 fn parse_login(
     body: LoginBody,
     headers: &HeaderMap,
@@ -91,10 +88,7 @@ fn parse_login(
         provider: None,
         client,
         source,
-        device_token: headers
-            .get(DEVICE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        device_token: super::device::device_token(headers),
         second_factor: SecondFactorAt::SignIn,
         mfa_via: MfaVia::PreferredFactor,
         require_organization: false,

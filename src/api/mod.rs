@@ -3,8 +3,10 @@
 
 mod admin;
 mod client;
+mod device;
 mod extract;
 mod factors;
+mod guard;
 mod health;
 mod login;
 mod mfa;
@@ -16,6 +18,7 @@ mod tokens;
 mod view;
 
 pub use client::{ClientAddress, ForwardedHttps};
+pub use device::{DeviceToken, cookie, device_cookie, device_token};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use view::rfc3339;
 
@@ -117,6 +120,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             maintenance_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::input_guard,
         ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))

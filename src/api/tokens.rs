@@ -103,6 +103,7 @@ pub struct IntrospectForm {
 /// `application id : API key`.
 pub async fn introspect(
     State(state): State<AppState>,
+    super::ClientAddress(source): super::ClientAddress,
     headers: HeaderMap,
     form: Result<Form<IntrospectForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -113,7 +114,8 @@ pub async fn introspect(
         return super::extract::bad_parameter("token", "is required (form encoded)")
             .into_response();
     };
-    match state.engine.introspect(&client_id, &api_key, &form.token).await {
+    match state.engine.introspect(&client_id, &api_key, &form.token, source)
+        .await {
         Ok(Introspection::Inactive) => Json(json!({"active": false})).into_response(),
         Ok(Introspection::AccessToken(c)) => Json(json!({
             "active": true, "token_type": "access_token", "sub": c.sub, "sid": c.sid, "org": c.org,

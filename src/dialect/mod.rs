@@ -7,8 +7,10 @@ pub mod ece;
 pub mod weavr;
 
 use crate::api::AppState;
-use crate::config::Config;
+use crate::config::{Config, FaceConfig};
+use crate::domain::FieldError;
 use axum::Router;
+use axum::response::Response;
 
 /// Mounts every enabled face.
 pub fn mount(router: Router<AppState>, state: &AppState, config: &Config) -> Router<AppState> {
@@ -30,10 +32,6 @@ pub fn mount(router: Router<AppState>, state: &AppState, config: &Config) -> Rou
 
 /// Whether a path belongs to an enabled face (which answers maintenance in its own shape).
 pub fn serves(config: &Config, path: &str) -> bool {
-    let under = |base: &str| {
-        path.strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    };
     [
         &config.faces.weavr,
         &config.faces.axonize,
@@ -41,5 +39,25 @@ pub fn serves(config: &Config, path: &str) -> bool {
         &config.faces.ece,
     ]
     .iter()
-    .any(|face| face.enabled && under(&face.base))
+    .any(|face| face.enabled && under(path, &face.base))
+}
+
+/// The 400 of the enabled face that serves `path`, for a request refused before routing (see
+/// `api/guard.rs`); `None` for the native API.
+pub fn bad_request(config: &Config, path: &str, refused: &FieldError) -> Option<Response> {
+    let faces: [(&FaceConfig, fn(&FieldError) -> Response); 4] = [
+        (&config.faces.weavr, weavr::bad_request),
+        (&config.faces.axonize, axonize::bad_request),
+        (&config.faces.amplify, amplify::bad_request),
+        (&config.faces.ece, ece::bad_request),
+    ];
+    faces
+        .into_iter()
+        .find(|(face, _)| face.enabled && under(path, &face.base))
+        .map(|(_, render)| render(refused))
+}
+
+fn under(path: &str, base: &str) -> bool {
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

@@ -23,6 +23,70 @@ impl FieldError {
     }
 }
 
+/// Longest text accepted in any one input field, in bytes. Passwords are the longest inputs
+/// (4 KiB); nothing Doorward keeps needs more, and PostgreSQL cannot index much more.
+pub const TEXT_MAX_BYTES: usize = 4096;
+
+/// The one input rule every face applies before the engine sees a request, so that both stores
+/// are handed only what both can hold: no NUL character (PostgreSQL cannot store one in text;
+/// SQLite can), at most [`TEXT_MAX_BYTES`]. Lone surrogates cannot reach here: JSON parsing and
+/// UTF-8 decoding refuse them.
+pub fn storable(text: &str) -> Result<(), &'static str> {
+    if text.contains('\0') {
+        Err(HAS_NUL)
+    } else if text.len() > TEXT_MAX_BYTES {
+        Err(TOO_LONG)
+    } else {
+        Ok(())
+    }
+}
+
+/// The reason [`storable`] gives for a NUL character.
+pub const HAS_NUL: &str = "may not contain a NUL character";
+/// The reason [`storable`] gives for text over [`TEXT_MAX_BYTES`].
+pub const TOO_LONG: &str = "is too long";
+
+/// The first key or string of a JSON document that breaks [`storable`], named by its path
+/// (`users[0].email`; `body` for the document itself).
+pub fn unstorable_field(value: &serde_json::Value) -> Option<FieldError> {
+    fn walk(value: &serde_json::Value, path: &mut String) -> Option<FieldError> {
+        let at = |path: &str| {
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            }
+        };
+        match value {
+            serde_json::Value::String(text) => storable(text)
+                .err()
+                .map(|reason| FieldError::new(at(path), reason)),
+            serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(item, path);
+                path.truncate(len);
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                let found = match storable(key) {
+                    Err(reason) => Some(FieldError::new(at(path), reason)),
+                    Ok(()) => walk(item, path),
+                };
+                path.truncate(len);
+                found
+            }),
+            _ => None,
+        }
+    }
+    walk(value, &mut String::new())
+}
+
 /// Longest email address accepted (RFC 5321 path limit).
 const EMAIL_MAX: usize = 254;
 
@@ -186,6 +250,20 @@ mod tests {
         ));
         assert!(matches!(LoginId::parse("ann"), Ok(LoginId::Username(_))));
         assert_eq!(LoginId::parse("Ann").unwrap().key(), "ann");
+    }
+
+    #[test]
+    fn nul_and_over_long_text_are_named_by_their_path() {
+        let doc = serde_json::json!({"users": [{"email": "a@b.test"}, {"email": "x\u{0}y"}]});
+        let found = unstorable_field(&doc).unwrap();
+        assert_eq!(found.field, "users[1].email");
+        assert!(found.reason.contains("NUL"));
+        let long = serde_json::json!({"name": "x".repeat(TEXT_MAX_BYTES + 1)});
+        assert_eq!(unstorable_field(&long).unwrap().reason, "is too long");
+        let key = serde_json::json!({"a\u{0}": 1});
+        assert!(unstorable_field(&key).is_some());
+        assert!(unstorable_field(&serde_json::json!({"ok": ["fine", 1, null]})).is_none());
+        assert!(serde_json::from_str::<serde_json::Value>(r#"{"a": "\ud800"}"#).is_err());
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 mod inputs;
 
-pub use inputs::{Email, FieldError, LoginId, Password, Username};
+pub use inputs::{
+    Email, FieldError, HAS_NUL, LoginId, Password, TEXT_MAX_BYTES, TOO_LONG, Username, storable,
+    unstorable_field,
+};
 
 use std::fmt;
 use std::time::Duration;

@@ -5,6 +5,9 @@ use super::{Engine, EngineError, EngineResult};
 use crate::crypto::token;
 use crate::domain::{Application, MfaPolicy};
 
+/// The rate-limit action of failed API-key checks.
+pub(crate) const API_KEY_FAILURES: &str = "api_key_failure";
+
 /// The id of the built-in application that serves requests naming none.
 pub const DEFAULT_APPLICATION_ID: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -175,15 +178,28 @@ impl Engine {
     /// The application an API key belongs to (`unknown_application` for any other key). A
     /// face that checks a key on every request (Weavr) reads the store at most every
     /// [`API_KEY_TTL`] per key; a removed key stops working within that time.
-    pub async fn application_for_api_key(&self, key: &str) -> EngineResult<Application> {
+    ///
+    /// Failed checks are rate-limited per source address, as sign-ins are, so that keys cannot
+    /// be guessed at speed: an address that used up its allowance is refused before its key is
+    /// looked up.
+    pub async fn application_for_api_key(
+        &self,
+        key: &str,
+        source: Option<std::net::IpAddr>,
+    ) -> EngineResult<Application> {
         let digest = token::digest(key);
         let now = self.now();
         if let Some(app) = self.api_keys.get(&digest, now) {
             return Ok(app);
         }
-        let app = self
-            .application(&AppSelector::ApiKey(key.to_owned()))
-            .await?;
+        self.limit_address_peek(API_KEY_FAILURES, source)?;
+        let app = match self.application(&AppSelector::ApiKey(key.to_owned())).await {
+            Err(EngineError::UnknownApplication) => {
+                self.limit_address(API_KEY_FAILURES, source)?;
+                return Err(EngineError::UnknownApplication);
+            }
+            other => other?,
+        };
         self.api_keys.put(digest, app.clone(), now);
         Ok(app)
     }

@@ -6,6 +6,7 @@
 use super::audit::Event;
 use super::challenge::{IssuedChallenge, Target};
 use super::session::LiveSession;
+use super::session::Presented;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::{keys, otp};
 use crate::domain::{ChallengePurpose, Email, Factor, FactorKind, FactorStatus, FieldError};
@@ -44,9 +45,10 @@ impl Engine {
 
     /// Enrols a phone (E.164) and texts it a code. A phone already active as a factor is
     /// refused (`factor_already_registered`).
-    pub async fn enrol_sms(&self, bearer: &str, phone: &str) -> EngineResult<Enrolment> {
+    pub async fn enrol_sms(&self, bearer: impl Into<Presented<'_>>, phone: &str) -> EngineResult<Enrolment> {
         let phone = parse_phone(phone)?;
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let registered = self
             .active_factors(live.user())
             .await?
@@ -64,8 +66,9 @@ impl Engine {
     }
 
     /// Enrols the phone number on the user's account (`phone_missing` if there is none).
-    pub async fn enrol_account_phone(&self, bearer: &str) -> EngineResult<Enrolment> {
-        let live = self.session(bearer).await?;
+    pub async fn enrol_account_phone(&self, bearer: impl Into<Presented<'_>>) -> EngineResult<Enrolment> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let phone = live.user().phone.clone().ok_or(EngineError::PhoneMissing)?;
         self.enrol_sms(bearer, &phone).await
     }
@@ -74,11 +77,12 @@ impl Engine {
     /// kind answers `factor_already_registered`; no factor at all, `challenge_closed`.
     pub async fn verify_pending_factor(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         kind: FactorKind,
         code: &str,
     ) -> EngineResult<Factor> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let factors = self.store.factors_of(&live.user().id).await?;
         let pending = factors
             .iter()
@@ -97,8 +101,9 @@ impl Engine {
     }
 
     /// Removes the user's active factors of a kind. Needs a step-up.
-    pub async fn remove_factors_of_kind(&self, bearer: &str, kind: FactorKind) -> EngineResult<()> {
-        let live = self.session(bearer).await?;
+    pub async fn remove_factors_of_kind(&self, bearer: impl Into<Presented<'_>>, kind: FactorKind) -> EngineResult<()> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let factors: Vec<Factor> = self
             .active_factors(live.user())
             .await?
@@ -121,10 +126,11 @@ impl Engine {
     /// Enrols an email address (the account's own when none is given) and mails it a code.
     pub async fn enrol_email(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         email: Option<&Email>,
     ) -> EngineResult<Enrolment> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let address = email.map_or_else(|| live.user().email.clone(), |e| e.as_str().to_owned());
         let factor = Factor {
             email: Some(address),
@@ -134,8 +140,9 @@ impl Engine {
     }
 
     /// Enrols an authenticator app: a new secret, proven by a first code.
-    pub async fn enrol_totp(&self, bearer: &str) -> EngineResult<Enrolment> {
-        let live = self.session(bearer).await?;
+    pub async fn enrol_totp(&self, bearer: impl Into<Presented<'_>>) -> EngineResult<Enrolment> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let secret = otp::new_totp_secret();
         let factor = Factor {
             secret: Some(self.seal_totp_secret(&secret)),
@@ -170,11 +177,12 @@ impl Engine {
     /// Enrols a push device by its Ed25519 public key (base64url). Needs a step-up.
     pub async fn enrol_push(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         public_key: &str,
         name: Option<&str>,
     ) -> EngineResult<Enrolment> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let key = parse_public_key(public_key)?;
         let name = match name.map(str::trim) {
             Some(n) if n.chars().count() > MAX_NAME_CHARS => {
@@ -205,8 +213,9 @@ impl Engine {
     }
 
     /// Proves a pending factor with the code it was sent (or a TOTP code); it becomes active.
-    pub async fn verify_factor(&self, bearer: &str, id: &str, code: &str) -> EngineResult<Factor> {
-        let live = self.session(bearer).await?;
+    pub async fn verify_factor(&self, bearer: impl Into<Presented<'_>>, id: &str, code: &str) -> EngineResult<Factor> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let factor = self.own_factor(&live, id).await?;
         if factor.status != FactorStatus::PendingVerification {
             return Err(EngineError::ChallengeClosed);
@@ -231,10 +240,11 @@ impl Engine {
     /// Sends a pending factor's code again.
     pub async fn resend_factor_code(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         id: &str,
     ) -> EngineResult<IssuedChallenge> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let factor = self.own_factor(&live, id).await?;
         let challenge = self
             .store
@@ -248,8 +258,9 @@ impl Engine {
     /// Turns the user's own second factor at sign-in on or off. Turning it off weakens the
     /// account, so it needs a step-up; turning it on does not. Every session of the user is
     /// re-read (the cached user changes).
-    pub async fn set_own_mfa(&self, bearer: &str, enabled: bool) -> EngineResult<()> {
-        let live = self.session(bearer).await?;
+    pub async fn set_own_mfa(&self, bearer: impl Into<Presented<'_>>, enabled: bool) -> EngineResult<()> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         if !enabled && live.user().mfa {
             self.require_step_up(&live)?;
         }
@@ -271,8 +282,9 @@ impl Engine {
     }
 
     /// Removes one of the bearer's factors. Needs a step-up.
-    pub async fn remove_factor(&self, bearer: &str, id: &str) -> EngineResult<()> {
-        let live = self.session(bearer).await?;
+    pub async fn remove_factor(&self, bearer: impl Into<Presented<'_>>, id: &str) -> EngineResult<()> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let factor = self.own_factor(&live, id).await?;
         self.require_step_up(&live)?;
         if !self
@@ -287,8 +299,9 @@ impl Engine {
     }
 
     /// Stores a factor that a sent code proves, and sends it.
-    async fn enrol_with_code(&self, bearer: &str, factor: Factor) -> EngineResult<Enrolment> {
-        let live = self.session(bearer).await?;
+    async fn enrol_with_code(&self, bearer: impl Into<Presented<'_>>, factor: Factor) -> EngineResult<Enrolment> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         self.store
             .insert_factor(&live.user().id, &factor, self.now())
             .await?;

@@ -1,6 +1,7 @@
 //! The organisations a session's user may act for (Weavr's identities, Amplify's orgs),
 //! switching the session between them, and RFC 7662 introspection for resource servers.
 
+use super::session::Presented;
 use super::{AppSelector, Engine, EngineError, EngineResult, LiveSession};
 use crate::crypto::{jwt, token};
 use crate::domain::{MembershipStatus, OrgStatus, Organization, Role, SessionKind, UserStatus};
@@ -54,10 +55,11 @@ impl Engine {
     /// Moves the session to another of its user's organisations.
     pub async fn switch_organization(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         organization: &str,
     ) -> EngineResult<LiveSession> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let app = self
             .application(&AppSelector::Id(live.session().application_id.clone()))
             .await?;
@@ -87,7 +89,7 @@ impl Engine {
             .set_session_organization(&live.session().id, organization)
             .await?;
         self.sessions.remove_user(&live.user().id);
-        self.session(bearer).await
+        self.managed_session(bearer).await
     }
 
     /// RFC 7662: what a token is, for an application authenticated by its id and API key.
@@ -97,12 +99,16 @@ impl Engine {
         client_id: &str,
         api_key: &str,
         presented: &str,
+        source: Option<std::net::IpAddr>,
     ) -> EngineResult<Introspection> {
+        use super::application::API_KEY_FAILURES;
+        self.limit_address_peek(API_KEY_FAILURES, source)?;
         let app = self
             .store
             .application_by_api_key(&token::digest(api_key))
             .await?;
         if app.is_none_or(|a| a.id != client_id) {
+            self.limit_address(API_KEY_FAILURES, source)?;
             return Err(EngineError::Unauthenticated);
         }
         let now = self.now();

@@ -1,130 +1,335 @@
-//! Lockout per submitted identifier (DESIGN.md §3 step 4), whether or not an account exists,
-//! so a lock reveals nothing.
+//! Lockout per submitted identifier and bucket (DESIGN.md §3 step 4), whether or not an account
+//! exists, so a lock reveals nothing.
 //!
-//! **A lock cannot lock the owner out.** A successful sign-in hands the client a *device token*
-//! (kept only as a hash, bound to the identifier). Attempts that present a valid device token
-//! count against that device's own bucket; attempts without one (or with someone else's) count
-//! against the identifier's shared anonymous bucket. An attacker without the owner's device can
-//! lock only the anonymous bucket, and the owner keeps signing in from its device.
+//! **A lock cannot lock the owner out.** Every attempt counts against one bucket of its
+//! identifier, the first that applies:
+//! 1. its *device*: a valid device token (handed out at every successful sign-in, kept only as a
+//!    hash, bound to the identifier), sent as `Doorward-Device` or, on faces that keep cookies,
+//!    as a cookie;
+//! 2. its *known source*: the network (IPv4 /24, IPv6 /56 by default) of the client's address,
+//!    when the identifier signed in successfully from it within `known_source_lifetime`;
+//! 3. the identifier's shared *anonymous* bucket.
 //!
-//! Counting is atomic in the store: an attempt is reserved *before* its password is checked,
-//! and the attempt that reaches the maximum sets the lock, so parallel attempts cannot slip
-//! past it and at most `max_failures` passwords are checked per lock period.
+//! An attacker without the owner's device, outside the owner's networks, locks only the
+//! anonymous bucket; the owner keeps signing in, with any client of any face. The per-identifier
+//! rate limit is kept per bucket too, so an attacker's requests never spend the owner's
+//! allowance. The price: clients behind one NAT share a known-source bucket.
+//!
+//! **Invariants**, each held by one atomic statement on both stores:
+//! - *Only confirmed failures lock.* `failures` counts wrong passwords only; a right password
+//!   never adds to it, and resets it.
+//! - *At most `max_failures` passwords are checked per lock period*, however many attempts run
+//!   in parallel on however many instances: an attempt is admitted only while the bucket's
+//!   confirmed failures plus its attempts in flight stay below `max_failures`.
+//! - *An attempt beyond that bound waits*: first in this instance's queue for the bucket, then
+//!   by polling the store, for at most `queue_wait`; then it is refused with `rate_limited`
+//!   (429), never `account_locked`. Only the attempt that confirms the `max_failures`th failure
+//!   sets the lock, so parallel right passwords never lock and one lock is set once.
+//! - *A success races nothing*: it updates its own row (no delete), so a parallel attempt never
+//!   finds the bucket missing; a lock can only have been set by wrong passwords that were
+//!   admitted before it, and a success leaves such a lock in place.
+//! - *An attempt always leaves the flight*: settled as a failure, a success or unchecked (a busy
+//!   pool, a home-realm hint, a directory that did not answer), or — when its request is
+//!   cancelled — by a drop guard. Attempts in flight are counted under a lease that each
+//!   admission renews; a lapsed lease (an instance that died mid-check) stops counting them.
 
 use super::audit::Event;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::token;
-use crate::store::Attempt;
+use crate::store::{Admission, Store};
+use ipnet::IpNet;
 use secrecy::SecretString;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Which bucket an attempt counts against.
+/// How long attempts in flight count when nothing renews their lease (far longer than any
+/// password check: only an instance that died mid-check leaves them behind).
+const IN_FLIGHT_LEASE: Duration = Duration::from_secs(120);
+/// Longest pause between two polls of the store for a free slot.
+const POLL_MAX: Duration = Duration::from_millis(50);
+/// Local queues kept before idle ones are swept out.
+const SWEEP_AT: usize = 10_000;
+
+/// Which kind of bucket an attempt counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BucketKind {
+    /// A valid device token's.
+    Device,
+    /// A known source network's.
+    KnownSource,
+    /// The identifier's shared one.
+    Anonymous,
+}
+
+/// The bucket an attempt counts against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Bucket {
     /// The normalised identifier.
     pub identifier: String,
-    /// SHA-256 of a valid device token, or empty for the anonymous bucket.
-    pub device: String,
+    /// The bucket within it: SHA-256 of the device token, `net:` and the network, or empty.
+    pub key: String,
+    /// What kind it is.
+    pub kind: BucketKind,
+}
+
+impl Bucket {
+    /// The key of this bucket's per-identifier rate limit.
+    fn rate_key(&self) -> String {
+        if self.key.is_empty() {
+            format!("login:id:{}", self.identifier)
+        } else {
+            format!("login:id:{}:{}", self.identifier, self.key)
+        }
+    }
+
+    /// The key of this bucket's local queue.
+    fn queue_key(&self) -> String {
+        format!("{}\n{}", self.identifier, self.key)
+    }
+}
+
+/// This instance's queue per bucket: at most `max_failures` of its attempts ask the store for a
+/// slot at once; the rest wait here, in order, instead of polling the store.
+#[derive(Debug, Default)]
+pub(crate) struct AttemptQueues {
+    /// Bucket → the permits of its attempts (a `std` mutex: held only to find the semaphore).
+    queues: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl AttemptQueues {
+    fn of(&self, bucket: &Bucket, permits: usize) -> Arc<Semaphore> {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        if queues.len() >= SWEEP_AT {
+            queues.retain(|_, queue| Arc::strong_count(queue) > 1);
+        }
+        Arc::clone(
+            queues
+                .entry(bucket.queue_key())
+                .or_insert_with(|| Arc::new(Semaphore::new(permits))),
+        )
+    }
+}
+
+/// An admitted attempt, in flight until it is settled. Dropped unsettled (its request was
+/// cancelled), it leaves the flight on its own.
+pub(crate) struct Attempt {
+    bucket: Bucket,
+    store: Arc<dyn Store>,
+    /// This instance's queue slot, held until the attempt is settled.
+    _queued: OwnedSemaphorePermit,
+    /// Whether the store has been told how the attempt ended.
+    settled: bool,
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let (store, bucket) = (Arc::clone(&self.store), self.bucket.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.release_attempt(&bucket.identifier, &bucket.key).await {
+                    tracing::warn!(error = %e, "could not release a cancelled sign-in attempt");
+                }
+            });
+        }
+    }
 }
 
 impl Engine {
-    /// The bucket of an attempt: its device's when it presents a valid device token.
+    /// The bucket of an attempt: its device's, else its known source's, else the anonymous one.
     pub(crate) async fn bucket(
         &self,
         identifier: &str,
         device_token: Option<&str>,
+        source: Option<IpAddr>,
     ) -> EngineResult<Bucket> {
-        let mut device = String::new();
+        let bucket = |key: String, kind| Bucket {
+            identifier: identifier.to_owned(),
+            key,
+            kind,
+        };
+        let now = self.now();
         if let Some(presented) = device_token {
             let hash = token::digest(presented);
             if self
                 .store
-                .device_token_valid(&hash, identifier, self.now())
+                .device_token_valid(&hash, identifier, now)
                 .await?
             {
-                device = hash;
+                return Ok(bucket(hash, BucketKind::Device));
             }
         }
-        Ok(Bucket {
-            identifier: identifier.to_owned(),
-            device,
-        })
+        if let Some(network) = source.and_then(|ip| self.source_network(ip)) {
+            let key = format!("net:{network}");
+            if self
+                .store
+                .known_source_valid(identifier, &key, now)
+                .await?
+            {
+                return Ok(bucket(key, BucketKind::KnownSource));
+            }
+        }
+        Ok(bucket(String::new(), BucketKind::Anonymous))
     }
 
-    /// Counts an attempt before its password is checked; refuses while the bucket is locked.
-    pub(crate) async fn reserve_attempt(&self, bucket: &Bucket) -> EngineResult<()> {
+    /// The network an address belongs to, at the configured prefix lengths.
+    fn source_network(&self, ip: IpAddr) -> Option<IpNet> {
+        let policy = &self.config.lockout;
+        let prefix = match ip {
+            IpAddr::V4(_) => policy.known_source_prefix_v4,
+            IpAddr::V6(_) => policy.known_source_prefix_v6,
+        };
+        IpNet::new(ip, prefix).ok().map(|net| net.trunc())
+    }
+
+    /// Admits an attempt to check its password (see the invariants above), then takes a token
+    /// of its bucket's identifier rate limit.
+    pub(crate) async fn admit_attempt(&self, bucket: Bucket) -> EngineResult<Attempt> {
         let policy = self.config.lockout;
-        let now = self.now();
-        let attempt = self
+        let deadline = tokio::time::Instant::now() + policy.queue_wait;
+        let full = || EngineError::RateLimited {
+            retry_after: Duration::from_secs(1),
+            limit: policy.max_failures,
+        };
+        let permits = usize::try_from(policy.max_failures).unwrap_or(usize::MAX);
+        let queue = self.attempt_queues.of(&bucket, permits);
+        let queued = tokio::time::timeout_at(deadline, queue.acquire_owned())
+            .await
+            .map_err(|_| full())?
+            .map_err(|_| full())?;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let now = self.now();
+            let admission = self
+                .store
+                .admit_attempt(
+                    &bucket.identifier,
+                    &bucket.key,
+                    now,
+                    policy.max_failures,
+                    now + IN_FLIGHT_LEASE,
+                )
+                .await?;
+            match admission {
+                Admission::Admitted => break,
+                Admission::Locked(until) => {
+                    return Err(EngineError::AccountLocked {
+                        until,
+                        retry_after: (until - now).try_into().unwrap_or(Duration::ZERO),
+                    });
+                }
+                Admission::Full if tokio::time::Instant::now() + pause >= deadline => {
+                    return Err(full());
+                }
+                Admission::Full => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(POLL_MAX);
+                }
+            }
+        }
+        let attempt = Attempt {
+            bucket,
+            store: Arc::clone(&self.store),
+            _queued: queued,
+            settled: false,
+        };
+        let rate = self.config.rate_limits.login_per_identifier;
+        self.take_identifier_token(&attempt.bucket.rate_key(), rate)
+            .await?;
+        Ok(attempt)
+    }
+
+    /// Settles an attempt whose password was wrong; the one that confirms the last allowed
+    /// failure locks the bucket.
+    pub(crate) async fn attempt_failed(&self, mut attempt: Attempt) -> EngineResult<()> {
+        let policy = self.config.lockout;
+        let bucket = &attempt.bucket;
+        let failures = self
             .store
-            .reserve_attempt(
+            .record_failure(
                 &bucket.identifier,
-                &bucket.device,
-                now,
+                &bucket.key,
                 policy.max_failures,
-                now + policy.duration,
+                self.now() + policy.duration,
             )
             .await?;
-        match attempt {
-            Attempt::Allowed(count) if count >= policy.max_failures => {
-                tracing::info!(
-                    anonymous = bucket.device.is_empty(),
-                    "identifier locked after failures"
-                );
-                let outcome = if bucket.device.is_empty() {
-                    "locked"
-                } else {
-                    "device_locked"
-                };
-                self.audit(Event {
-                    kind: "lockout",
-                    outcome,
-                    identifier: Some(&bucket.identifier),
-                    ..Event::default()
-                })
-                .await;
-                Ok(())
-            }
-            Attempt::Allowed(_) => Ok(()),
-            Attempt::Locked(until) => Err(EngineError::AccountLocked {
-                until,
-                retry_after: (until - now).try_into().unwrap_or_default(),
-            }),
+        attempt.settled = true;
+        if failures == policy.max_failures {
+            let outcome = match bucket.kind {
+                BucketKind::Anonymous => "locked",
+                BucketKind::Device => "device_locked",
+                BucketKind::KnownSource => "source_locked",
+            };
+            tracing::info!(bucket = outcome, "identifier locked after failures");
+            self.audit(Event {
+                kind: "lockout",
+                outcome,
+                identifier: Some(&bucket.identifier),
+                ..Event::default()
+            })
+            .await;
         }
+        Ok(())
     }
 
-    /// Gives back an attempt whose password was never checked (busy pool, home-realm hint).
-    pub(crate) async fn release_attempt(&self, bucket: &Bucket) {
-        let max = self.config.lockout.max_failures;
+    /// Settles an attempt whose password was never checked (busy pool, home-realm hint, a
+    /// directory that did not answer): it counts as nothing, its rate token included.
+    pub(crate) async fn attempt_unchecked(&self, mut attempt: Attempt) {
+        let bucket = &attempt.bucket;
         if let Err(e) = self
             .store
-            .release_attempt(&bucket.identifier, &bucket.device, max)
+            .release_attempt(&bucket.identifier, &bucket.key)
             .await
         {
             tracing::warn!(error = %e, "could not release a sign-in attempt");
+            return; // the drop guard tries again
         }
+        attempt.settled = true;
+        self.refund_identifier_token(&bucket.rate_key()).await;
     }
 
-    /// After a correct password: forgets the bucket's failures and returns the device token
-    /// to hand out (the presented one when it was valid, else a new one).
-    pub(crate) async fn sign_in_succeeded(
+    /// After a right password: forgets the bucket's failures, gives its rate token back,
+    /// remembers the source network, and returns the device token to hand out (the presented
+    /// one when it was valid, else a new one).
+    pub(crate) async fn attempt_succeeded(
         &self,
-        bucket: &Bucket,
+        mut attempt: Attempt,
         presented: Option<&str>,
+        source: Option<IpAddr>,
     ) -> EngineResult<SecretString> {
+        let bucket = attempt.bucket.clone();
         self.store
-            .clear_attempts(&bucket.identifier, &bucket.device)
+            .record_success(&bucket.identifier, &bucket.key)
             .await?;
-        if let Some(presented) = presented.filter(|_| !bucket.device.is_empty()) {
+        attempt.settled = true;
+        drop(attempt);
+        self.refund_identifier_token(&bucket.rate_key()).await;
+        let now = self.now();
+        let policy = self.config.lockout;
+        if let Some(network) = source.and_then(|ip| self.source_network(ip)) {
+            self.store
+                .remember_source(
+                    &bucket.identifier,
+                    &format!("net:{network}"),
+                    now + policy.known_source_lifetime,
+                )
+                .await?;
+        }
+        if let Some(presented) = presented.filter(|_| bucket.kind == BucketKind::Device) {
             return Ok(SecretString::from(presented.to_owned()));
         }
         let device = token::generate();
-        let now = self.now();
         self.store
             .insert_device_token(
                 &token::digest_secret(&device),
                 &bucket.identifier,
                 now,
-                now + self.config.lockout.device_token_lifetime,
+                now + policy.device_token_lifetime,
             )
             .await?;
         Ok(device)

@@ -174,7 +174,7 @@ impl Engine {
         user_id: &mut Option<String>,
     ) -> EngineResult<LoginOutcome> {
         let identifier = request.login.key();
-        self.limit_login(request.source, &identifier).await?;
+        self.limit_login(request.source)?;
         let app = self
             .resolve_application(
                 &request.application,
@@ -183,9 +183,9 @@ impl Engine {
             )
             .await?;
         let bucket = self
-            .bucket(&identifier, request.device_token.as_deref())
+            .bucket(&identifier, request.device_token.as_deref(), request.source)
             .await?;
-        self.reserve_attempt(&bucket).await?;
+        let attempt = self.admit_attempt(bucket).await?;
         let user = self.find_user(&request.login).await?;
         *user_id = user.as_ref().map(|u| u.id.clone());
         let checked = match credential_for(user.as_ref(), request.client, self.directory.is_some())
@@ -200,17 +200,22 @@ impl Engine {
             Ok(checked) => checked,
             Err(unchecked) => {
                 // No password was checked (a home-realm hint, a busy pool): not a failure.
-                self.release_attempt(&bucket).await;
+                self.attempt_unchecked(attempt).await;
                 return Err(unchecked);
             }
         };
         let user = match user {
             Some(user) if verdict.matched => user,
-            Some(_) if tooling => return Err(EngineError::ExternalAccountTooling),
-            _ => return Err(EngineError::InvalidCredentials),
+            wrong => {
+                self.attempt_failed(attempt).await?;
+                return Err(match wrong {
+                    Some(_) if tooling => EngineError::ExternalAccountTooling,
+                    _ => EngineError::InvalidCredentials,
+                });
+            }
         };
         let device_token = self
-            .sign_in_succeeded(&bucket, request.device_token.as_deref())
+            .attempt_succeeded(attempt, request.device_token.as_deref(), request.source)
             .await?;
         if verdict.needs_upgrade && !tooling {
             self.upgrade_hash(&user, &request.password).await;

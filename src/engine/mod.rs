@@ -41,7 +41,7 @@ pub use mfa::{MfaDue, MfaPoll, MfaVia};
 pub use organizations::OrganizationChange;
 pub use push::{DeviceProof, PushAnswer, answer_message};
 pub use redirect::is_local_path;
-pub use session::{IssuedSession, LiveSession, LogoutScope};
+pub use session::{AccessTokenUse, IssuedSession, LiveSession, LogoutScope, Presented};
 pub use stepup::StepUp;
 pub use tokens::{AccessClaims, AccessToken};
 pub use users::{NewUser, UserRef};
@@ -78,6 +78,8 @@ pub struct Engine {
     directory: Option<crate::directory::Directory>,
     /// Applications of recently verified API keys.
     api_keys: application::ApiKeyCache,
+    /// This instance's queue of sign-in attempts per lockout bucket (see `lockout.rs`).
+    attempt_queues: lockout::AttemptQueues,
 }
 
 impl Engine {
@@ -104,6 +106,7 @@ impl Engine {
                 .clone()
                 .map(crate::directory::Directory::new),
             api_keys: application::ApiKeyCache::default(),
+            attempt_queues: lockout::AttemptQueues::default(),
         }
     }
 

@@ -71,12 +71,14 @@ impl Engine {
     /// fresh sign-in through the same checks as a login (so a second factor still applies).
     pub async fn change_password(
         &self,
-        bearer: &str,
+        bearer: impl Into<super::session::Presented<'_>>,
         current: &Password,
         new: Password,
         second_factor: SecondFactorAt,
     ) -> EngineResult<LoginOutcome> {
-        let live = self.validate(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.validate(bearer.token()).await?;
+        super::session::refuse_reading_token(&live, bearer)?;
         match live.session().kind {
             SessionKind::Auth | SessionKind::PasswordUpdate => {}
             SessionKind::MfaPending => return Err(EngineError::TokenRestricted),

@@ -45,17 +45,72 @@ impl MemoryLimiter {
         buckets.insert(key.to_owned(), tat);
         Ok(())
     }
+
+    /// Whether `key`'s bucket has a token, without taking it.
+    pub fn peek(&self, key: &str, rate: Rate, now: OffsetDateTime) -> Result<(), Duration> {
+        let (now, interval) = (millis(now), ms(rate.interval()));
+        let window = interval.saturating_mul(i64::from(rate.burst));
+        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let tat = buckets.get(key).copied().unwrap_or(now).max(now) + interval;
+        if tat - now > window {
+            let wait = tat - now - window;
+            return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)));
+        }
+        Ok(())
+    }
 }
 
 impl Engine {
-    /// Step 2 of a sign-in: the source address and the identifier each have a bucket.
-    pub(crate) async fn limit_login(
+    /// Step 2 of a sign-in: the source address's bucket. The identifier's bucket is taken once
+    /// the attempt is admitted (`lockout.rs`), per lockout bucket, and given back when the
+    /// password proves right: it limits guesses, not the owner's sign-ins.
+    pub(crate) fn limit_login(&self, source: Option<IpAddr>) -> EngineResult<()> {
+        self.limit_address("login", source)
+    }
+
+    /// Takes a token from a shared per-identifier bucket (in the store) at `rate`.
+    pub(crate) async fn take_identifier_token(&self, key: &str, rate: Rate) -> EngineResult<()> {
+        let interval = ms(rate.interval());
+        let taken = self
+            .store
+            .take_rate_token(
+                key,
+                millis(self.clock.now()),
+                interval,
+                interval.saturating_mul(i64::from(rate.burst)),
+            )
+            .await?;
+        taken.map_err(|wait| EngineError::RateLimited {
+            limit: rate.burst,
+            retry_after: Duration::from_millis(u64::try_from(wait).unwrap_or(1)),
+        })
+    }
+
+    /// Gives a sign-in's identifier token back; a failure only leaves the bucket a little
+    /// emptier, so it is logged, not raised.
+    pub(crate) async fn refund_identifier_token(&self, key: &str) {
+        let interval = ms(self.config.rate_limits.login_per_identifier.interval());
+        if let Err(e) = self.store.refund_rate_token(key, interval).await {
+            tracing::warn!(error = %e, "could not give a rate token back");
+        }
+    }
+
+    /// Refuses an `action` from an address whose bucket is empty, without taking a token.
+    pub(crate) fn limit_address_peek(
         &self,
+        action: &str,
         source: Option<IpAddr>,
-        identifier: &str,
     ) -> EngineResult<()> {
-        let rate = self.config.rate_limits.login_per_identifier;
-        self.limit("login", source, identifier, rate).await
+        let Some(address) = source else {
+            return Ok(());
+        };
+        let rate = self.config.rate_limits.login_per_address;
+        self.limiter
+            .peek(&format!("{action}:addr:{address}"), rate, self.clock.now())
+            .map_err(|retry_after| EngineError::RateLimited {
+                retry_after,
+                limit: rate.burst,
+            })
     }
 
     /// Limits an `action` per source address only (for codes that name no account).
@@ -91,20 +146,8 @@ impl Engine {
                     limit: self.config.rate_limits.login_per_address.burst,
                 })?;
         }
-        let interval = ms(rate.interval());
-        let taken = self
-            .store
-            .take_rate_token(
-                &format!("{action}:id:{identifier}"),
-                millis(now),
-                interval,
-                interval.saturating_mul(i64::from(rate.burst)),
-            )
-            .await?;
-        taken.map_err(|wait| EngineError::RateLimited {
-            limit: rate.burst,
-            retry_after: Duration::from_millis(u64::try_from(wait).unwrap_or(1)),
-        })
+        self.take_identifier_token(&format!("{action}:id:{identifier}"), rate)
+            .await
     }
 }
 

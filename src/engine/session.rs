@@ -37,12 +37,66 @@ impl IssuedSession {
     }
 }
 
+/// What a face lets an access token do. A session token manages its session; an access token
+/// is for reading and for resource servers (ASVS 9.2.2), unless a platform's contract says
+/// otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessTokenUse {
+    /// Reading only: minting access tokens, switching organisation, enrolling or removing
+    /// factors, changing the password, stepping up and logging out everywhere need the session
+    /// token (`token_restricted` otherwise).
+    #[default]
+    Read,
+    /// Whatever the session token may do (Weavr accepts an access token wherever it accepts
+    /// the session token). An access token minted from one never outlives it.
+    Manage,
+}
+
+/// A bearer token as a face presents it, with what that face lets an access token do.
+#[derive(Clone, Copy)]
+pub struct Presented<'a> {
+    token: &'a str,
+    access: AccessTokenUse,
+}
+
+impl<'a> Presented<'a> {
+    /// A token presented to a face whose access tokens do `access`.
+    pub fn new(token: &'a str, access: AccessTokenUse) -> Self {
+        Self { token, access }
+    }
+
+    /// The token itself.
+    pub(crate) fn token(&self) -> &'a str {
+        self.token
+    }
+}
+
+impl<'a> From<&'a str> for Presented<'a> {
+    fn from(token: &'a str) -> Self {
+        Self::new(token, AccessTokenUse::Read)
+    }
+}
+
+impl<'a> From<&'a String> for Presented<'a> {
+    fn from(token: &'a String) -> Self {
+        Self::new(token, AccessTokenUse::Read)
+    }
+}
+
+impl std::fmt::Debug for Presented<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Presented(…, {:?})", self.access)
+    }
+}
+
 /// A session that a presented token proved to be alive, just now.
 #[derive(Debug, Clone)]
 pub struct LiveSession {
     record: Arc<(Session, User)>,
     /// When it ends if unused from now on.
     pub idle_deadline: OffsetDateTime,
+    /// When the presented access token expires; `None` when the session token was presented.
+    pub access_token_expires: Option<OffsetDateTime>,
 }
 
 impl LiveSession {
@@ -51,6 +105,7 @@ impl LiveSession {
         Self {
             record: Arc::new((session, user)),
             idle_deadline,
+            access_token_expires: None,
         }
     }
 
@@ -142,8 +197,10 @@ impl Engine {
     /// second per token and written at most once per tenth of the idle window.
     pub(crate) async fn validate(&self, bearer: &str) -> EngineResult<LiveSession> {
         let now = self.now();
+        let mut access_token_expires = None;
         let lookup = if jwt::looks_like_jwt(bearer) {
             let claims = self.verify_access_token(bearer).await?;
+            access_token_expires = OffsetDateTime::from_unix_timestamp(claims.exp).ok();
             Lookup::SessionId(claims.sid)
         } else {
             Lookup::TokenHash(token::digest(bearer))
@@ -170,6 +227,7 @@ impl Engine {
         Ok(LiveSession {
             idle_deadline: session.idle_deadline(now),
             record: Arc::clone(&entry.record),
+            access_token_expires,
         })
     }
 
@@ -205,11 +263,28 @@ impl Engine {
         }
     }
 
-    /// Ends the presented session, or every session of its user.
+    /// A full session presented to manage it: by its session token, or by an access token
+    /// where the face lets access tokens manage (see [`AccessTokenUse`]).
+    pub(crate) async fn managed_session(&self, bearer: Presented<'_>) -> EngineResult<LiveSession> {
+        let live = self.session(bearer.token).await?;
+        refuse_reading_token(&live, bearer)?;
+        Ok(live)
+    }
+
+    /// Ends the presented session, or every session of its user (which an access token may do
+    /// only where it may manage).
     /// A restricted token is refused here as everywhere but the password change; it dies on
     /// its own within minutes.
-    pub async fn logout(&self, bearer: &str, scope: LogoutScope) -> EngineResult<()> {
-        let live = self.session(bearer).await?;
+    pub async fn logout(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        scope: LogoutScope,
+    ) -> EngineResult<()> {
+        let bearer = bearer.into();
+        let live = match scope {
+            LogoutScope::This => self.session(bearer.token).await?,
+            LogoutScope::All => self.managed_session(bearer).await?,
+        };
         match scope {
             LogoutScope::This => {
                 self.store
@@ -276,4 +351,12 @@ impl Engine {
         self.sessions.remove_user(user_id);
         Ok(())
     }
+}
+
+/// Refuses an access token where its face lets access tokens only read.
+pub(crate) fn refuse_reading_token(live: &LiveSession, bearer: Presented<'_>) -> EngineResult<()> {
+    if live.access_token_expires.is_some() && bearer.access == AccessTokenUse::Read {
+        return Err(EngineError::TokenRestricted);
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 use super::challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 use super::session::LiveSession;
+use super::session::Presented;
 use super::{Engine, EngineError, EngineResult};
 use crate::domain::{ChallengePurpose, Session};
 use time::OffsetDateTime;
@@ -21,10 +22,11 @@ impl Engine {
     /// Starts a step-up of the bearer's session on a factor (the preferred one if none).
     pub async fn start_step_up(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         factor: Option<&FactorChoice>,
     ) -> EngineResult<IssuedChallenge> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let target = self.choose_target(live.user(), factor).await?;
         if target.kind() == crate::domain::FactorKind::Push {
             // One push at a time: the user is asked to match one number, not several.
@@ -51,10 +53,11 @@ impl Engine {
     /// Sends a step-up challenge's code again.
     pub async fn resend_step_up(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         challenge_id: &str,
     ) -> EngineResult<IssuedChallenge> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let challenge = self
             .challenge_of(live.session(), challenge_id, ChallengePurpose::StepUp)
             .await?;
@@ -64,11 +67,12 @@ impl Engine {
     /// Answers a step-up challenge with a code; the session is stepped up on success.
     pub async fn verify_step_up(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         challenge_id: &str,
         code: &str,
     ) -> EngineResult<StepUp> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let challenge = self
             .challenge_of(live.session(), challenge_id, ChallengePurpose::StepUp)
             .await?;
@@ -77,8 +81,9 @@ impl Engine {
     }
 
     /// Answers the session's newest step-up challenge (for faces whose clients do not name it).
-    pub async fn verify_current_step_up(&self, bearer: &str, code: &str) -> EngineResult<StepUp> {
-        let live = self.session(bearer).await?;
+    pub async fn verify_current_step_up(&self, bearer: impl Into<Presented<'_>>, code: &str) -> EngineResult<StepUp> {
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let challenge = self
             .store
             .current_challenge(&live.session().id, ChallengePurpose::StepUp)

@@ -4,6 +4,7 @@
 //! encryption key is configured), published at `/.well-known/jwks.json`, and rotated with
 //! `doorward keys rotate`: a retired key stays published until every token it signed expired.
 
+use super::session::Presented;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::{jwt, keys};
 use crate::domain::{MembershipStatus, OrgStatus, StoredSigningKey};
@@ -178,10 +179,11 @@ impl Engine {
     /// Issues an access token for one of the session's organisations (its own by default).
     pub async fn issue_access_token(
         &self,
-        bearer: &str,
+        bearer: impl Into<Presented<'_>>,
         organization: Option<String>,
     ) -> EngineResult<AccessToken> {
-        let live = self.session(bearer).await?;
+        let bearer = bearer.into();
+        let live = self.managed_session(bearer).await?;
         let org_id = organization
             .or_else(|| live.session().organization_id.clone())
             .ok_or(EngineError::OrganizationNotMember)?;
@@ -196,7 +198,13 @@ impl Engine {
             .ok_or(EngineError::OrganizationNotMember)?;
         self.refresh_keys().await?;
         let now = self.now();
-        let lifetime = self.access_token_lifetime();
+        // A token minted from an access token never outlives the one it came from.
+        let expires = live
+            .access_token_expires
+            .map_or(now + self.access_token_lifetime(), |presented| {
+                presented.min(now + self.access_token_lifetime())
+            });
+        let lifetime = expires - now;
         let session = live.session();
         let claims = AccessClaims {
             iss: self.config.access_token.issuer.clone(),
@@ -208,7 +216,7 @@ impl Engine {
             aal: session.assurance.as_str().to_owned(),
             iat: now.unix_timestamp(),
             nbf: now.unix_timestamp(),
-            exp: (now + lifetime).unix_timestamp(),
+            exp: expires.unix_timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
         };
         let token = {

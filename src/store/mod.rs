@@ -61,13 +61,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A user's membership with its organisation.
 pub type MembershipWithOrg = (Membership, Organization);
 
-/// The answer to [`Store::reserve_attempt`].
+/// The answer to [`Store::admit_attempt`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
-    /// The attempt may check its password; this many attempts are now counted.
-    Allowed(u32),
+pub enum Admission {
+    /// The attempt may check its password; it is counted in flight until it is settled.
+    Admitted,
     /// The bucket is locked until then.
     Locked(OffsetDateTime),
+    /// Confirmed failures and attempts in flight already reach the maximum: try again shortly.
+    Full,
 }
 
 /// Everything one import writes, in one transaction.
@@ -164,26 +166,46 @@ pub trait Store: FactorStore + Send + Sync + 'static {
     /// Ends every live session of a user; returns how many.
     async fn revoke_user_sessions(&self, user_id: &str, at: OffsetDateTime) -> StoreResult<u64>;
 
-    /// Counts one sign-in attempt against an identifier's bucket before its password is checked,
-    /// atomically: the attempt that reaches `max_failures` locks the bucket until `lock_until`.
-    /// A lock that has run out is forgotten first. `Err`-free refusal: [`Attempt::Locked`].
-    async fn reserve_attempt(
+    /// Admits one sign-in attempt to a bucket (`bucket` names it: empty for the anonymous one)
+    /// in one atomic statement: refused while locked, or while its confirmed failures plus the
+    /// attempts in flight reach `max_failures`. A lock that has run out is forgotten first.
+    /// The admitted attempt stays in flight, under a lease until `lease_until`, until it is
+    /// settled by one of the three calls below.
+    async fn admit_attempt(
         &self,
         identifier: &str,
-        device: &str,
+        bucket: &str,
         now: OffsetDateTime,
         max_failures: u32,
-        lock_until: OffsetDateTime,
-    ) -> StoreResult<Attempt>;
-    /// Gives back a reserved attempt whose password was never checked.
-    async fn release_attempt(
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<Admission>;
+    /// Settles an attempt whose password was wrong: one more confirmed failure, and the one
+    /// that reaches `max_failures` locks until `lock_until`. Returns the failures now counted.
+    async fn record_failure(
         &self,
         identifier: &str,
-        device: &str,
+        bucket: &str,
         max_failures: u32,
+        lock_until: OffsetDateTime,
+    ) -> StoreResult<u32>;
+    /// Settles an attempt whose password was right: its bucket's failures are forgotten.
+    async fn record_success(&self, identifier: &str, bucket: &str) -> StoreResult<()>;
+    /// Settles an attempt whose password was never checked (busy pool, home-realm hint).
+    async fn release_attempt(&self, identifier: &str, bucket: &str) -> StoreResult<()>;
+    /// Remembers (or renews) a network an identifier signed in from, until `expires_at`.
+    async fn remember_source(
+        &self,
+        identifier: &str,
+        network: &str,
+        expires_at: OffsetDateTime,
     ) -> StoreResult<()>;
-    /// Forgets a bucket's failures (after a success).
-    async fn clear_attempts(&self, identifier: &str, device: &str) -> StoreResult<()>;
+    /// Whether an identifier signed in from `network` recently enough.
+    async fn known_source_valid(
+        &self,
+        identifier: &str,
+        network: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
     /// Forgets every bucket of an identifier (admin unlock); returns how many were locked.
     async fn unlock_identifier(&self, identifier: &str, now: OffsetDateTime) -> StoreResult<u64>;
     /// Stores a device token (by SHA-256) for an identifier.
@@ -209,6 +231,8 @@ pub trait Store: FactorStore + Send + Sync + 'static {
         interval_ms: i64,
         window_ms: i64,
     ) -> StoreResult<Result<(), i64>>;
+    /// Gives one token back to a shared GCRA bucket.
+    async fn refund_rate_token(&self, key: &str, interval_ms: i64) -> StoreResult<()>;
     /// Records a password hash in the user's history, keeping only the newest `keep`.
     async fn push_password_history(
         &self,

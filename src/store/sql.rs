@@ -149,24 +149,45 @@ pub(super) const REVOKE_USER_SESSIONS: &str =
 
 pub(super) const ENSURE_LOCKOUT: &str = "INSERT INTO lockouts (identifier, device, failures, locked_until) \
      VALUES ($1, $2, 0, NULL) ON CONFLICT (identifier, device) DO NOTHING";
-/// Only an unlocked (or expired) bucket is updated; an expired lock starts counting afresh, and
-/// the attempt that reaches the maximum sets the lock.
-pub(super) const RESERVE_ATTEMPT: &str = "UPDATE lockouts SET \
-     failures = (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END) + 1, \
-     locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END) + 1 >= $4 \
-                    THEN $5 ELSE NULL END \
+/// Admits one attempt to check its password: only while the bucket is unlocked (or its lock has
+/// run out, which starts counting afresh) and its confirmed failures plus the attempts in flight
+/// stay below the maximum. A lapsed lease means the attempts it counted are gone (a crashed
+/// instance), so they no longer count. `$3` now, `$4` max failures, `$5` the new lease.
+pub(super) const ADMIT_ATTEMPT: &str = "UPDATE lockouts SET \
+     failures = CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END, \
+     locked_until = NULL, \
+     in_flight = (CASE WHEN lease_until <= $3 THEN 0 ELSE in_flight END) + 1, \
+     lease_until = $5 \
      WHERE identifier = $1 AND device = $2 AND (locked_until IS NULL OR locked_until <= $3) \
+     AND (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END) \
+       + (CASE WHEN lease_until <= $3 THEN 0 ELSE in_flight END) < $4 \
      RETURNING failures";
 pub(super) const LOCKED_UNTIL: &str =
     "SELECT locked_until FROM lockouts WHERE identifier = $1 AND device = $2";
-pub(super) const RELEASE_ATTEMPT: &str = "UPDATE lockouts SET failures = failures - 1, \
-     locked_until = CASE WHEN failures - 1 < $3 THEN NULL ELSE locked_until END \
-     WHERE identifier = $1 AND device = $2 AND failures > 0";
-pub(super) const CLEAR_ATTEMPTS: &str =
-    "DELETE FROM lockouts WHERE identifier = $1 AND device = $2";
+/// A wrong password: one confirmed failure, and the attempt that reaches `$3` sets the lock.
+pub(super) const RECORD_FAILURE: &str = "UPDATE lockouts SET \
+     in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END, \
+     failures = failures + 1, \
+     locked_until = CASE WHEN locked_until IS NULL AND failures + 1 >= $3 THEN $4 ELSE locked_until END \
+     WHERE identifier = $1 AND device = $2 RETURNING failures";
+/// A right password: the failures are forgotten (unless a lock is set, which only wrong
+/// passwords can have set), and the attempt leaves the flight. The row stays, so no parallel
+/// attempt ever finds it missing.
+pub(super) const RECORD_SUCCESS: &str = "UPDATE lockouts SET \
+     in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END, \
+     failures = CASE WHEN locked_until IS NULL THEN 0 ELSE failures END \
+     WHERE identifier = $1 AND device = $2";
+/// An attempt whose password was never checked leaves the flight without counting.
+pub(super) const RELEASE_ATTEMPT: &str = "UPDATE lockouts SET \
+     in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END \
+     WHERE identifier = $1 AND device = $2";
 pub(super) const COUNT_LOCKED: &str = "SELECT COUNT(*) FROM lockouts WHERE identifier = $1 AND locked_until IS NOT NULL AND locked_until > $2";
 pub(super) const UNLOCK_IDENTIFIER: &str = "DELETE FROM lockouts WHERE identifier = $1";
 pub(super) const INSERT_DEVICE_TOKEN: &str = "INSERT INTO device_tokens (token_hash, identifier, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+pub(super) const REMEMBER_SOURCE: &str = "INSERT INTO known_sources (identifier, network, expires_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (identifier, network) DO UPDATE SET expires_at = excluded.expires_at";
+pub(super) const KNOWN_SOURCE_VALID: &str = "SELECT network FROM known_sources \
+     WHERE identifier = $1 AND network = $2 AND expires_at > $3";
 pub(super) const DEVICE_TOKEN_VALID: &str = "SELECT token_hash FROM device_tokens WHERE token_hash = $1 AND identifier = $2 AND expires_at > $3";
 /// GCRA: the new theoretical arrival time is max(tat, now) + interval; refused when that is
 /// further ahead of now than the burst window.
@@ -174,6 +195,9 @@ pub(super) const TAKE_RATE_TOKEN: &str = "INSERT INTO rate_limits (key, tat) VAL
      ON CONFLICT (key) DO UPDATE SET tat = (CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END) + $3 \
      WHERE (CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END) + $3 - $2 <= $4 \
      RETURNING tat";
+/// Gives a token back (a sign-in whose password proved right). A bucket that has refilled
+/// already keeps `tat` in the past, which the next take treats as now.
+pub(super) const REFUND_RATE_TOKEN: &str = "UPDATE rate_limits SET tat = tat - $2 WHERE key = $1";
 pub(super) const RATE_TAT: &str = "SELECT tat FROM rate_limits WHERE key = $1";
 pub(super) const PUSH_PASSWORD_HISTORY: &str =
     "INSERT INTO password_history (user_id, hash, created_at) VALUES ($1, $2, $3)";
@@ -222,12 +246,14 @@ pub(super) const RETIRE_SIGNING_KEYS: &str =
     "UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL";
 
 /// Statements of a sweep: each takes `$1` (a time in seconds) or, for rate buckets, `$1` in ms.
-pub(super) const SWEEP_SECONDS: [&str; 5] = [
+pub(super) const SWEEP_SECONDS: [&str; 7] = [
     "DELETE FROM challenges WHERE expires_at < $1",
     "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
     "DELETE FROM device_tokens WHERE expires_at < $1",
     "DELETE FROM one_time_tokens WHERE expires_at < $1",
     "DELETE FROM lockouts WHERE locked_until IS NOT NULL AND locked_until < $1",
+    "DELETE FROM lockouts WHERE failures = 0 AND locked_until IS NULL AND lease_until < $1",
+    "DELETE FROM known_sources WHERE expires_at < $1",
 ];
 pub(super) const SWEEP_AUDIT: &str = "DELETE FROM audit_events WHERE at < $1";
 pub(super) const SWEEP_OUTBOX: &str = "DELETE FROM outbox WHERE at < $1";
@@ -252,7 +278,7 @@ macro_rules! impl_sql_store {
             OutboxRow, SessionRow, UserRow, ts,
         };
         use $crate::store::sql;
-        use $crate::store::{Attempt, ImportBatch, MembershipWithOrg, Store, StoreError};
+        use $crate::store::{Admission, ImportBatch, MembershipWithOrg, Store, StoreError};
 
         type Args<'q> = <$db as sqlx::Database>::Arguments<'q>;
         type Query<'q> = sqlx::query::Query<'q, $db, Args<'q>>;
@@ -625,65 +651,113 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected())
             }
 
-            async fn reserve_attempt(
+            async fn admit_attempt(
                 &self,
                 identifier: &str,
-                device: &str,
+                bucket: &str,
                 now: OffsetDateTime,
                 max_failures: u32,
-                lock_until: OffsetDateTime,
-            ) -> StoreResult<Attempt> {
+                lease_until: OffsetDateTime,
+            ) -> StoreResult<Admission> {
                 sqlx::query(sql::ENSURE_LOCKOUT)
                     .bind(identifier)
-                    .bind(device)
+                    .bind(bucket)
                     .execute(&self.pool)
                     .await?;
-                let counted: Option<(i64,)> = sqlx::query_as(sql::RESERVE_ATTEMPT)
+                let admitted: Option<(i64,)> = sqlx::query_as(sql::ADMIT_ATTEMPT)
                     .bind(identifier)
-                    .bind(device)
+                    .bind(bucket)
                     .bind(ts(now))
+                    .bind(i64::from(max_failures))
+                    .bind(ts(lease_until))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if admitted.is_some() {
+                    return Ok(Admission::Admitted);
+                }
+                // Refused: locked, or full. The row may have gone since (an admin unlock), and
+                // then the bucket is simply full for this moment.
+                let row: Option<(Option<i64>,)> = sqlx::query_as(sql::LOCKED_UNTIL)
+                    .bind(identifier)
+                    .bind(bucket)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let until = row
+                    .and_then(|(until,)| until)
+                    .map(|until| {
+                        OffsetDateTime::from_unix_timestamp(until)
+                            .map_err(|_| StoreError::Corrupt("lockouts.locked_until"))
+                    })
+                    .transpose()?;
+                Ok(match until {
+                    Some(until) if until > now => Admission::Locked(until),
+                    _ => Admission::Full,
+                })
+            }
+
+            async fn record_failure(
+                &self,
+                identifier: &str,
+                bucket: &str,
+                max_failures: u32,
+                lock_until: OffsetDateTime,
+            ) -> StoreResult<u32> {
+                let failures: Option<(i64,)> = sqlx::query_as(sql::RECORD_FAILURE)
+                    .bind(identifier)
+                    .bind(bucket)
                     .bind(i64::from(max_failures))
                     .bind(ts(lock_until))
                     .fetch_optional(&self.pool)
                     .await?;
-                if let Some((failures,)) = counted {
-                    return Ok(Attempt::Allowed(
-                        u32::try_from(failures).unwrap_or(u32::MAX),
-                    ));
-                }
-                let (until,): (Option<i64>,) = sqlx::query_as(sql::LOCKED_UNTIL)
-                    .bind(identifier)
-                    .bind(device)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let corrupt = || StoreError::Corrupt("lockouts.locked_until");
-                let until = OffsetDateTime::from_unix_timestamp(until.ok_or_else(corrupt)?)
-                    .map_err(|_| corrupt())?;
-                Ok(Attempt::Locked(until))
+                Ok(failures.map_or(0, |(n,)| u32::try_from(n).unwrap_or(u32::MAX)))
             }
 
-            async fn release_attempt(
-                &self,
-                identifier: &str,
-                device: &str,
-                max_failures: u32,
-            ) -> StoreResult<()> {
+            async fn record_success(&self, identifier: &str, bucket: &str) -> StoreResult<()> {
+                sqlx::query(sql::RECORD_SUCCESS)
+                    .bind(identifier)
+                    .bind(bucket)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn release_attempt(&self, identifier: &str, bucket: &str) -> StoreResult<()> {
                 sqlx::query(sql::RELEASE_ATTEMPT)
                     .bind(identifier)
-                    .bind(device)
-                    .bind(i64::from(max_failures))
+                    .bind(bucket)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
             }
 
-            async fn clear_attempts(&self, identifier: &str, device: &str) -> StoreResult<()> {
-                sqlx::query(sql::CLEAR_ATTEMPTS)
+            async fn remember_source(
+                &self,
+                identifier: &str,
+                network: &str,
+                expires_at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query(sql::REMEMBER_SOURCE)
                     .bind(identifier)
-                    .bind(device)
+                    .bind(network)
+                    .bind(ts(expires_at))
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn known_source_valid(
+                &self,
+                identifier: &str,
+                network: &str,
+                now: OffsetDateTime,
+            ) -> StoreResult<bool> {
+                let row: Option<(String,)> = sqlx::query_as(sql::KNOWN_SOURCE_VALID)
+                    .bind(identifier)
+                    .bind(network)
+                    .bind(ts(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
             }
 
             async fn unlock_identifier(
@@ -752,11 +826,22 @@ macro_rules! impl_sql_store {
                 if taken.is_some() {
                     return Ok(Ok(()));
                 }
-                let (tat,): (i64,) = sqlx::query_as(sql::RATE_TAT)
+                // Refused; should the row have been swept since, one interval is a fair wait.
+                let tat: Option<(i64,)> = sqlx::query_as(sql::RATE_TAT)
                     .bind(key)
-                    .fetch_one(&self.pool)
+                    .fetch_optional(&self.pool)
                     .await?;
+                let tat = tat.map_or(now_ms + window_ms, |(tat,)| tat);
                 Ok(Err((tat + interval_ms - now_ms - window_ms).max(1)))
+            }
+
+            async fn refund_rate_token(&self, key: &str, interval_ms: i64) -> StoreResult<()> {
+                sqlx::query(sql::REFUND_RATE_TOKEN)
+                    .bind(key)
+                    .bind(interval_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn push_password_history(

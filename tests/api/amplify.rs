@@ -457,8 +457,10 @@ async fn rate_limited_logins(backend: Backend) {
     })
     .await;
     provision(&app).await;
+    // Guesses spend the identifier's allowance; right passwords give their token back.
     login(&app, ann()).await;
-    login(&app, ann()).await;
+    login(&app, as_user("ann@example.test", "wrong password")).await;
+    login(&app, as_user("ann@example.test", "wrong password")).await;
     let limited = login(&app, ann()).await;
     assert_eq!(limited.headers()["retry-after"], "30");
     assert_eq!(

@@ -1,5 +1,5 @@
 //! The Elastic Cloud Enterprise face against its contract (`../shared/contracts/ece.md`): token
-//! login, the 302 with the token and the base64url state, 40 hostile `login_state.path` values,
+//! login, the 302 with the token and the base64url state, 44 hostile `login_state.path` values,
 //! refresh, logout, the error body with `x-cloud-error-codes`; and the LDAP directory through a
 //! real `slapd` on loopback: success, wrong password (401), none configured (501), down (502).
 
@@ -125,8 +125,12 @@ async fn login_state_redirects_with_the_token_and_state(backend: Backend) {
     assert_eq!(get(&app, "/users/auth", Some(token)).await.status(), 200);
 }
 
-/// Forty ways to leave the site.
-const HOSTILE: [&str; 40] = [
+/// Forty-four ways to leave the site.
+const HOSTILE: [&str; 44] = [
+    "/.//evil.example",
+    "/..//evil.example",
+    "/deployments/../..//evil.example",
+    "/%2e%2e//evil.example",
     "//evil.example",
     "///evil.example",
     "//evil.example/deployments",
@@ -366,7 +370,10 @@ async fn auth_info_methods_rate_limits_and_maintenance(backend: Backend) {
         json!({"password": true, "saml": false, "openid": false, "sso_methods": []})
     );
 
-    login(&app, json!({"username": "ann", "password": PASSWORD})).await;
+    // Guesses spend the identifier's allowance; right passwords give their token back.
+    for _ in 0..2 {
+        login(&app, json!({"username": "ann", "password": "wrong password"})).await;
+    }
     let limited = login(&app, json!({"username": "ann", "password": PASSWORD})).await;
     assert_eq!(limited.headers()["retry-after"], "30");
     let (status, code, _) = error_of(limited).await;

@@ -7,11 +7,13 @@ mod peers;
 
 mod accounts;
 mod admin;
+mod attack;
 mod amplify;
 mod audit;
 mod axonize;
 mod cli;
 mod delivery;
+mod edges;
 mod ece;
 mod hashing;
 mod http;

@@ -210,22 +210,30 @@ async fn identifier_rate_limit_answers_429_with_retry_after_on_every_instance(ba
     let app = TestApp::spawn_with(backend, |c| {
         c.rate_limits.login_per_identifier.burst = 3;
         c.rate_limits.login_per_identifier.per = std::time::Duration::from_secs(30);
+        c.lockout.max_failures = 100;
     })
     .await;
     app.user("ann@example.test", PASSWORD).await;
     let other = app.another_instance().await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("ann@example.test", PASSWORD).await.status(),
+            200,
+            "a right password gives its token back"
+        );
+    }
     for _ in 0..2 {
-        assert_eq!(app.login("ann@example.test", PASSWORD).await.status(), 200);
+        assert_eq!(app.login("ann@example.test", "wrong").await.status(), 401);
     }
     let url = format!("{}/v1/login", other.base);
-    let body = json!({"login": "ann@example.test", "password": PASSWORD});
+    let wrong = json!({"login": "ann@example.test", "password": "wrong"});
     assert_eq!(
-        post_at(&app.client, &url, body.clone(), None)
+        post_at(&app.client, &url, wrong.clone(), None)
             .await
             .status(),
-        200
+        401
     );
-    let limited = post_at(&app.client, &url, body, None).await;
+    let limited = post_at(&app.client, &url, wrong, None).await;
     assert_eq!(
         limited.status(),
         429,

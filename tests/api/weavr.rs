@@ -284,8 +284,10 @@ async fn rate_limited_logins_carry_the_limit_headers(backend: Backend) {
     })
     .await;
     provision(&app, json!({}), json!({})).await;
+    // Guesses spend the identifier's allowance; right passwords give their token back.
     login(&app, PASSWORD).await;
-    login(&app, PASSWORD).await;
+    login(&app, "wrong password").await;
+    login(&app, "wrong password").await;
     let limited = login(&app, PASSWORD).await;
     let headers = limited.headers().clone();
     assert_eq!(answer(limited).await, (429, String::new()));

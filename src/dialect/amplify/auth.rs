@@ -63,18 +63,32 @@ fn fields(
     if media == "application/x-www-form-urlencoded" {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(body).map_err(|_| invalid())?;
-        return Ok(pairs
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect());
+        return storable(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        );
     }
     if body.is_empty() && media.is_empty() {
         return Ok(Map::new());
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) => storable(map),
         _ => Err(invalid()),
     }
+}
+
+/// The input rule (`domain::storable`) over a body's fields.
+fn storable(map: Map<String, Value>) -> Result<Map<String, Value>, AmplifyError> {
+    let value = Value::Object(map);
+    if let Some(refused) = crate::domain::unstorable_field(&value) {
+        return Err(AmplifyError::param_invalid(&refused.field));
+    }
+    Ok(match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    })
 }
 
 /// A required string field.
@@ -181,6 +195,7 @@ pub async fn login(
         provider: login.provider,
         client,
         require_organization: true,
+        device_token: crate::api::device_token(&headers),
         ..LoginRequest::new(
             LoginId::Email(login.email),
             login.password,
@@ -226,7 +241,18 @@ async fn issued(
         expiry: session.idle_deadline(),
         device_auth_required,
     });
-    with_cookie(success(info), Some(sid), secure)
+    let mut response = with_cookie(success(info), Some(sid), secure);
+    // The device token rides in its own HttpOnly cookie, so the owner's browser or CLI keeps
+    // its own lockout bucket (engine/lockout.rs) without knowing it.
+    let lifetime = state.engine.config().lockout.device_token_lifetime;
+    if let Some(device) = session
+        .device_token
+        .as_ref()
+        .and_then(|d| crate::api::device_cookie(d.expose_secret(), lifetime, secure))
+    {
+        response.headers_mut().append(header::SET_COOKIE, device);
+    }
+    response
 }
 
 /// 200 SessionInfo for a live session.

@@ -290,6 +290,12 @@ impl From<EngineError> for AmplifyError {
     }
 }
 
+/// A request refused before routing, in this face's shape.
+pub fn bad_request(refused: &crate::domain::FieldError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    AmplifyError::param_invalid(&refused.field).into_response()
+}
+
 /// The session token: the bearer, else the `connect.sid` cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
     let bearer = headers
@@ -298,16 +304,7 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
         .map(|(_, token)| token.trim().to_owned());
-    bearer.or_else(|| {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, value)| *name == COOKIE && !value.is_empty())
-            .map(|(_, value)| value.to_owned())
-    })
+    bearer.or_else(|| crate::api::cookie(headers, COOKIE))
 }
 
 /// `Set-Cookie` for a session token (`None` clears it); `Secure` when the client came over

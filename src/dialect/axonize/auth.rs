@@ -47,6 +47,7 @@ pub async fn login(
     };
     let request = LoginRequest {
         mfa_via: MfaVia::AccountContact,
+        device_token: crate::api::device_token(&headers),
         ..LoginRequest::new(LoginId::Email(email), password, selector, source)
     };
     match state.engine.login(request).await {

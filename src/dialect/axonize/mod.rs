@@ -226,6 +226,15 @@ impl From<EngineError> for AxonizeError {
     }
 }
 
+fn unstorable() -> AxonizeError {
+    AxonizeError::bad_request("The request contains an invalid value.")
+}
+
+/// A request refused before routing, in this face's shape.
+pub fn bad_request(_refused: &crate::domain::FieldError) -> Response {
+    unstorable().into_response()
+}
+
 /// A JSON object body with its keys in lowercase (keys are case-insensitive on this face).
 pub struct AxonizeJson(pub Map<String, Value>);
 
@@ -248,6 +257,9 @@ impl<S: Send + Sync> FromRequest<S> for AxonizeJson {
             }
         })?;
         match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value @ Value::Object(_)) if crate::domain::unstorable_field(&value).is_some() => {
+                Err(unstorable())
+            }
             Ok(Value::Object(map)) => Ok(Self(
                 map.into_iter()
                     .map(|(k, v)| (k.to_lowercase(), v))

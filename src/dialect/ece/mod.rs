@@ -236,7 +236,13 @@ fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceErr
             EceError::invalid(vec!["body".to_owned()])
         }
     })?;
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+    let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
+        return Err(EceError::invalid(vec!["body".to_owned()]));
+    };
+    if let Some(refused) = crate::domain::unstorable_field(&value) {
+        return Err(EceError::invalid(vec![refused.field]));
+    }
+    let Value::Object(map) = value else {
         return Err(EceError::invalid(vec!["body".to_owned()]));
     };
     let mut bad = Vec::new();
@@ -280,10 +286,16 @@ fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceErr
     }
 }
 
+/// A request refused before routing, in this face's shape.
+pub fn bad_request(refused: &crate::domain::FieldError) -> Response {
+    EceError::invalid(vec![refused.field.clone()]).into_response()
+}
+
 /// `POST {base}/users/auth/_login`.
 async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
+    crate::api::DeviceToken(device_token): crate::api::DeviceToken,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match parse_login(&body) {
@@ -292,6 +304,7 @@ async fn login(
     };
     let request = LoginRequest {
         second_factor: SecondFactorAt::Unavailable,
+        device_token,
         ..LoginRequest::new(body.username, body.password, AppSelector::Default, source)
     };
     let session = match state.engine.login(request).await {

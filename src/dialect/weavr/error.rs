@@ -39,6 +39,17 @@ impl InvalidField {
         Self::new(field, "INVALID", Vec::new())
     }
 
+    /// A field that breaks the input rule (`domain::storable`): `SIZE` when too long, else
+    /// `REGEX`.
+    pub fn unstorable(refused: &crate::domain::FieldError) -> Self {
+        let error = if refused.reason == crate::domain::TOO_LONG {
+            "SIZE"
+        } else {
+            "REGEX"
+        };
+        Self::new(&refused.field, error, Vec::new())
+    }
+
     fn new(field: &str, error: &'static str, params: Vec<String>) -> Self {
         Self {
             params,

@@ -19,6 +19,7 @@ pub async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     GatedApplication(app): GatedApplication,
+    crate::api::DeviceToken(device_token): crate::api::DeviceToken,
     body: Result<WeavrJson, WeavrError>,
 ) -> Response {
     let body = match body {
@@ -31,6 +32,7 @@ pub async fn login(
     };
     let request = LoginRequest {
         second_factor: SecondFactorAt::StepUp,
+        device_token,
         ..LoginRequest::new(login, password, AppSelector::Id(app), source)
     };
     match state.engine.login(request).await {

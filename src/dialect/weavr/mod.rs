@@ -13,7 +13,7 @@ mod tokens;
 
 pub use error::{InvalidField, WeavrError};
 
-use crate::api::AppState;
+use crate::api::{AppState, ClientAddress};
 use crate::domain::{OrgKind, Role};
 use crate::engine::Identity;
 use axum::Router;
@@ -30,6 +30,12 @@ use std::time::Duration;
 
 /// Seconds a client is told to wait during maintenance.
 const MAINTENANCE_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// A bearer as this face presents it: Weavr accepts an access token wherever it accepts the
+/// session token (its contract), so access tokens may manage here.
+fn presented(token: &str) -> crate::engine::Presented<'_> {
+    crate::engine::Presented::new(token, crate::engine::AccessTokenUse::Manage)
+}
 
 /// The face's routes, behind its gate.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -88,7 +94,10 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
     let Some(key) = key else {
         return WeavrError::Status(StatusCode::UNAUTHORIZED).into_response();
     };
-    match state.engine.application_for_api_key(key).await {
+    let trusted = &state.engine.config().trusted_proxies;
+    let ClientAddress(source) =
+        ClientAddress::of(request.extensions(), request.headers(), trusted);
+    match state.engine.application_for_api_key(key, source).await {
         Ok(app) => {
             let mut request = request;
             request.extensions_mut().insert(GatedApplication(app.id));
@@ -98,12 +107,21 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
     }
 }
 
-/// Every response gets its own `request-ref`.
-async fn request_ref(mut response: Response) -> Response {
+/// A request refused before routing, in this face's shape.
+pub fn bad_request(refused: &crate::domain::FieldError) -> Response {
+    request_ref_sync(WeavrError::field(InvalidField::unstorable(refused)).into_response())
+}
+
+fn request_ref_sync(mut response: Response) -> Response {
     if let Ok(value) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         response.headers_mut().insert("request-ref", value);
     }
     response
+}
+
+/// Every response gets its own `request-ref`.
+async fn request_ref(response: Response) -> Response {
+    request_ref_sync(response)
 }
 
 /// The application the `api-key` named.
@@ -172,7 +190,10 @@ impl<S: Send + Sync> FromRequest<S> for WeavrJson {
             }
         })?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(value @ Value::Object(_)) => match crate::domain::unstorable_field(&value) {
+                Some(refused) => Err(WeavrError::field(InvalidField::unstorable(&refused))),
+                None => Ok(Self(value.as_object().cloned().unwrap_or_default())),
+            },
             _ => Err(WeavrError::field(InvalidField::invalid("body"))),
         }
     }

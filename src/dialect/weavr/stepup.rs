@@ -38,7 +38,7 @@ pub async fn start_otp(
     };
     match state
         .engine
-        .start_step_up(&token, Some(&FactorChoice::Kind(kind)))
+        .start_step_up(super::presented(&token), Some(&FactorChoice::Kind(kind)))
         .await
     {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
@@ -57,7 +57,7 @@ pub async fn verify_otp(
         Ok((_, code)) => code,
         Err(e) => return e.into_response(),
     };
-    match state.engine.verify_current_step_up(&token, &code).await {
+    match state.engine.verify_current_step_up(super::presented(&token), &code).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => WeavrError::from(e).into_response(),
     }
@@ -75,7 +75,7 @@ pub async fn start_push(
     };
     match state
         .engine
-        .start_step_up(&token, Some(&FactorChoice::Kind(kind)))
+        .start_step_up(super::presented(&token), Some(&FactorChoice::Kind(kind)))
         .await
     {
         Ok(issued) => Json(json!({"id": issued.challenge.id})).into_response(),

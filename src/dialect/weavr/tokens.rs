@@ -51,7 +51,7 @@ pub async fn access_token(
     };
     let issued = match state
         .engine
-        .issue_access_token(&token, Some(organization))
+        .issue_access_token(super::presented(&token), Some(organization))
         .await
     {
         Ok(issued) => issued,
@@ -108,7 +108,7 @@ pub async fn update_password(
     };
     let outcome = state
         .engine
-        .change_password(&token, &old, new, SecondFactorAt::StepUp)
+        .change_password(super::presented(&token), &old, new, SecondFactorAt::StepUp)
         .await;
     let session = match outcome {
         Ok(LoginOutcome::Authenticated(session)) => session,

@@ -1,0 +1,89 @@
+//! Requests refused before any face reads them, each in the face's own shape:
+//! - an ambiguous `Host`: two `Host` headers, or one that disagrees with an absolute request
+//!   target, is a 400 (RFC 9112 §3.2), since the first one would otherwise decide which
+//!   application's hostname check applies;
+//! - a path or query that decodes to text no store can hold (`domain::storable`: a NUL).
+
+use super::problem::Problem;
+use super::AppState;
+use crate::domain::FieldError;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
+
+/// Refuses an ambiguous or unstorable request target before routing.
+pub async fn input_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(refused) = refusal(&request) else {
+        return next.run(request).await;
+    };
+    let config = state.engine.config();
+    crate::dialect::bad_request(config, request.uri().path(), &refused)
+        .unwrap_or_else(|| Problem::validation(vec![refused]).into_response())
+}
+
+/// Why a request's target is refused, if it is.
+fn refusal(request: &Request) -> Option<FieldError> {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Some(FieldError::new("host", "must be sent once"));
+    }
+    if let (Some(target), Some(host)) = (request.uri().authority(), host) {
+        if !host.as_bytes().eq_ignore_ascii_case(target.as_str().as_bytes()) {
+            return Some(FieldError::new("host", "must match the request target"));
+        }
+    }
+    let nul = |text: &str| percent_decode_str(text).any(|b| b == 0);
+    if nul(request.uri().path()) {
+        return Some(FieldError::new("path", "may not contain a NUL character"));
+    }
+    if request.uri().query().is_some_and(nul) {
+        return Some(FieldError::new("query", "may not contain a NUL character"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn request(target: &str, hosts: &[&'static str]) -> Request {
+        let mut request = Request::builder()
+            .uri(target)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        for host in hosts {
+            request
+                .headers_mut()
+                .append(header::HOST, HeaderValue::from_static(host));
+        }
+        request
+    }
+
+    #[test]
+    fn one_host_that_agrees_with_the_target_passes() {
+        assert!(refusal(&request("/v1/login", &["a.test"])).is_none());
+        assert!(refusal(&request("http://a.test/v1/login", &["A.test"])).is_none());
+    }
+
+    #[test]
+    fn two_hosts_or_a_disagreeing_one_are_refused() {
+        assert!(refusal(&request("/v1/login", &["a.test", "b.test"])).is_some());
+        assert!(refusal(&request("http://a.test/v1/login", &["b.test"])).is_some());
+    }
+
+    #[test]
+    fn an_encoded_nul_in_path_or_query_is_refused() {
+        assert_eq!(
+            refusal(&request("/v1/factors/a%00b", &[])).unwrap().field,
+            "path"
+        );
+        assert_eq!(
+            refusal(&request("/v1/logout?scope=%00", &[])).unwrap().field,
+            "query"
+        );
+    }
+}

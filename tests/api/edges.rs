@@ -1,0 +1,424 @@
+//! Edges a black-box battery found: access tokens that managed sessions, ambiguous `Host`
+//! headers, text no store can hold (NUL) on every endpoint that takes a string, and idle or
+//! trickling sockets that starved the server.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, code_of};
+use base64::Engine as _;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+both_backends!(
+    an_access_token_cannot_manage_its_session,
+    a_weavr_token_minted_from_an_access_token_never_outlives_it,
+    two_host_headers_or_a_disagreeing_one_get_400,
+    nul_in_any_string_gets_400_in_the_face_shape,
+    idle_and_trickling_sockets_leave_health_and_sign_in_answering,
+);
+
+const PASSWORD: &str = "correct horse battery";
+const APP: &str = "5f0c6a8e-6b4f-4c55-9a51-0d0f8a1e7c01";
+const KEY: &str = "edges-test-key";
+
+async fn provisioned(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    app.import(json!({
+        "organizations": [{"id": "100", "name": "Acme", "kind": "corporate"}],
+        "applications": [{"id": APP, "name": "edges", "api_keys": [KEY]}],
+        "users": [{"id": "1001", "email": "ann@example.test", "password": PASSWORD,
+                   "memberships": [{"organization": "100", "role": "owner"}]}]
+    }))
+    .await;
+    app
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn an_access_token_cannot_manage_its_session(backend: Backend) {
+    let app = provisioned(backend).await;
+    let session = app.token("ann@example.test", PASSWORD).await;
+    let minted = app
+        .post_auth("/v1/access_token", &session, json!({"organization": "100"}))
+        .await;
+    assert_eq!(minted.status(), 200);
+    let access = minted.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let managing: [(Method, &str, Option<Value>); 10] = [
+        (
+            Method::POST,
+            "/v1/access_token",
+            Some(json!({"organization": "100"})),
+        ),
+        (
+            Method::POST,
+            "/v1/session/organization",
+            Some(json!({"organization": "100"})),
+        ),
+        (Method::POST, "/v1/factors/totp", None),
+        (
+            Method::POST,
+            "/v1/factors/sms",
+            Some(json!({"phone": "+447700900123"})),
+        ),
+        (
+            Method::POST,
+            "/v1/factors/some-factor/verify",
+            Some(json!({"code": "123456"})),
+        ),
+        (Method::DELETE, "/v1/factors/some-factor", None),
+        (Method::PUT, "/v1/mfa", Some(json!({"enabled": true}))),
+        (
+            Method::POST,
+            "/v1/password",
+            Some(json!({"current_password": PASSWORD, "new_password": "a whole new passphrase"})),
+        ),
+        (Method::POST, "/v1/stepup", Some(json!({}))),
+        (Method::POST, "/v1/logout?scope=all", None),
+    ];
+    for (method, path, body) in managing {
+        let refused = send(&app, method.clone(), path, &access, body).await;
+        assert_eq!(refused.status(), 403, "{method} {path}");
+        assert_eq!(code_of(refused).await, "token_restricted", "{method} {path}");
+    }
+    let read = send(&app, Method::GET, "/v1/session", &access, None).await;
+    assert_eq!(read.status(), 200, "an access token still reads");
+    assert_eq!(
+        send(&app, Method::GET, "/v1/session", &session, None)
+            .await
+            .status(),
+        200,
+        "and the session was not logged out everywhere"
+    );
+    let again = app
+        .post_auth("/v1/access_token", &session, json!({"organization": "100"}))
+        .await;
+    assert_eq!(again.status(), 200, "the session token still manages");
+}
+
+fn expiry_of(jwt: &str) -> i64 {
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice::<Value>(&bytes).unwrap()["exp"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn weavr(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/weavr/multi{path}")))
+        .header("api-key", KEY)
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+async fn a_weavr_token_minted_from_an_access_token_never_outlives_it(backend: Backend) {
+    let app = provisioned(backend).await;
+    let login = weavr(
+        &app,
+        "/login_with_password",
+        None,
+        json!({"email": "ann@example.test", "password": {"value": PASSWORD}}),
+    )
+    .await;
+    let auth = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let identity = json!({"identity": {"type": "CORPORATE", "id": "100"}});
+    let first = weavr(&app, "/access_token", Some(&auth), identity.clone()).await;
+    let first = first.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(time::Duration::minutes(3));
+    let second = weavr(&app, "/access_token", Some(&first), identity.clone()).await;
+    assert_eq!(second.status(), 200, "Weavr accepts ACCESS wherever AUTH");
+    let second = second.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        expiry_of(&second),
+        expiry_of(&first),
+        "capped at the presented token's expiry"
+    );
+    app.advance(time::Duration::minutes(2));
+    let chained = weavr(&app, "/access_token", Some(&second), identity).await;
+    assert_eq!(chained.status(), 401, "the chain ends with its first token");
+}
+
+/// Sends raw HTTP/1.1 and returns the status code.
+async fn raw_status(app: &TestApp, request: &str) -> u16 {
+    let address = app.instance.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+async fn two_host_headers_or_a_disagreeing_one_get_400(backend: Backend) {
+    let app = provisioned(backend).await;
+    let body = r#"{"login":"ann@example.test","password":"correct horse battery"}"#;
+    let login = |hosts: &str| {
+        format!(
+            "POST /v1/login HTTP/1.1\r\n{hosts}Content-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    assert_eq!(raw_status(&app, &login("Host: a.test\r\n")).await, 200);
+    assert_eq!(
+        raw_status(&app, &login("Host: a.test\r\nHost: b.test\r\n")).await,
+        400
+    );
+    let absolute = format!(
+        "POST http://a.test/v1/login HTTP/1.1\r\nHost: b.test\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(raw_status(&app, &absolute).await, 400);
+    let face = "GET /ece/api/v1/users/auth HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\
+                Connection: close\r\n\r\n";
+    assert_eq!(raw_status(&app, face).await, 400, "on the faces too");
+}
+
+/// A request that carries a NUL somewhere: (method, path, extra headers, JSON body).
+type Case = (
+    Method,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<Value>,
+);
+
+fn nul_cases() -> Vec<Case> {
+    const NUL: &str = "x\u{0}y";
+    let weavr: &'static [(&str, &str)] = &[("api-key", KEY)];
+    let axonize: &'static [(&str, &str)] = &[("appId", APP)];
+    vec![
+        (Method::POST, "/v1/login", &[], Some(json!({"login": NUL, "password": "p"}))),
+        (
+            Method::POST,
+            "/v1/login",
+            &[],
+            Some(json!({"login": "ann@example.test", "password": PASSWORD, "application": NUL})),
+        ),
+        (Method::POST, "/v1/login/mfa", &[], Some(json!({"mfa_token": NUL, "code": "1"}))),
+        (Method::POST, "/v1/login/mfa/send", &[], Some(json!({"mfa_token": NUL}))),
+        (Method::POST, "/v1/devices/nonce", &[], Some(json!({"device_id": NUL}))),
+        (Method::POST, "/v1/password/forgot", &[], Some(json!({"email": NUL}))),
+        (Method::POST, "/v1/password/reset", &[], Some(json!({"token": NUL, "password": "p"}))),
+        (Method::POST, "/v1/activation", &[], Some(json!({"token": NUL, "password": "p"}))),
+        (Method::POST, "/v1/activation/send", &[], Some(json!({"email": NUL}))),
+        (Method::POST, "/v1/factors/sms", &[], Some(json!({"phone": NUL}))),
+        (Method::POST, "/v1/factors/email", &[], Some(json!({"email": NUL}))),
+        (Method::POST, "/v1/factors/push", &[], Some(json!({"public_key": NUL}))),
+        (Method::POST, "/v1/session/organization", &[], Some(json!({"organization": NUL}))),
+        (Method::POST, "/v1/access_token", &[], Some(json!({"organization": NUL}))),
+        (Method::POST, "/v1/stepup", &[], Some(json!({"factor": NUL}))),
+        (Method::POST, "/v1/factors/a%00b/verify", &[], Some(json!({"code": "1"}))),
+        (Method::GET, "/v1/login/mfa/a%00b", &[], None),
+        (Method::GET, "/v1/stepup/a%00b", &[], None),
+        (Method::POST, "/v1/devices/challenges/a%00b", &[], Some(json!({"approve": true}))),
+        (Method::POST, "/v1/admin/users", &[], Some(json!({"email": NUL, "password": "p"}))),
+        (Method::POST, "/v1/admin/organizations", &[], Some(json!({"name": NUL}))),
+        (
+            Method::POST,
+            "/v1/admin/memberships",
+            &[],
+            Some(json!({"user": NUL, "organization": "100"})),
+        ),
+        (Method::POST, "/v1/admin/users/a%00b/disable", &[], Some(json!({}))),
+        (Method::GET, "/v1/admin/audit?user=a%00b", &[], None),
+        (Method::POST, "/v1/admin/import", &[], Some(json!({"users": [{"email": NUL}]}))),
+        (
+            Method::POST,
+            "/weavr/multi/login_with_password",
+            weavr,
+            Some(json!({"email": NUL, "password": {"value": "p"}})),
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/access_token",
+            weavr,
+            Some(json!({"identity": {"type": "CORPORATE", "id": NUL}})),
+        ),
+        (Method::POST, "/weavr/multi/stepup/challenges/otp/a%00b", weavr, None),
+        (
+            Method::POST,
+            "/amplify/api/v1/auth/login",
+            &[],
+            Some(json!({"username": NUL, "password": "p"})),
+        ),
+        (
+            Method::POST,
+            "/amplify/api/v1/auth/switchLoggedInOrg",
+            &[],
+            Some(json!({"org_id": NUL})),
+        ),
+        (Method::GET, "/amplify/api/v1/auth/findSession?x=%00", &[], None),
+        (
+            Method::POST,
+            "/ece/api/v1/users/auth/_login",
+            &[],
+            Some(json!({"username": NUL, "password": "p"})),
+        ),
+        (
+            Method::POST,
+            "/axonize/api/auth/login",
+            axonize,
+            Some(json!({"email": NUL, "password": "p"})),
+        ),
+        (
+            Method::POST,
+            "/axonize/api/auth/login",
+            &[],
+            Some(json!({"email": "ann@example.test", "password": "p", "url": NUL})),
+        ),
+    ]
+}
+
+async fn nul_in_any_string_gets_400_in_the_face_shape(backend: Backend) {
+    let app = provisioned(backend).await;
+    let admin = app.admin_token().await;
+    for (method, path, headers, body) in nul_cases() {
+        let mut request = app
+            .client
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&admin);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 400, "{method} {path}: {text}");
+    }
+    let escaped = app
+        .client
+        .post(app.url("/v1/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"login": "\ud800@example.test", "password": "p"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(escaped.status(), 400, "a lone surrogate");
+    let long = "a".repeat(5000);
+    let over_long = app
+        .post("/v1/login", json!({"login": "ann@example.test", "password": "p", "application": long}))
+        .await;
+    assert_eq!(over_long.status(), 400, "an over-long identifier");
+    assert_eq!(
+        app.login("ann@example.test", PASSWORD).await.status(),
+        200,
+        "nothing was changed and nothing locked"
+    );
+}
+
+/// Opens a socket that sends nothing.
+async fn idle_socket(address: &str) -> TcpStream {
+    TcpStream::connect(address).await.unwrap()
+}
+
+/// Opens a socket that trickles a request head, one byte every 200 ms, and reports how long
+/// the server kept it open.
+fn trickling_socket(address: String) -> tokio::task::JoinHandle<Duration> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(&address).await.unwrap();
+        let head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        for byte in head.iter().cycle().take(100) {
+            if stream.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            let mut buf = [0u8; 64];
+            match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => break,
+                _ => {}
+            }
+        }
+        started.elapsed()
+    })
+}
+
+async fn idle_and_trickling_sockets_leave_health_and_sign_in_answering(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.http.header_timeout = Duration::from_secs(2);
+    })
+    .await;
+    app.user("ann@example.test", PASSWORD).await;
+    let address = app.instance.base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..500 {
+        idle.push(idle_socket(&address).await);
+    }
+    let trickling: Vec<_> = (0..500)
+        .map(|_| trickling_socket(address.clone()))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let health = quick.get(app.url("/healthz")).send().await;
+    assert_eq!(health.unwrap().status(), 200, "/healthz within a second");
+    let sign_in = quick
+        .post(app.url("/v1/login"))
+        .json(&json!({"login": "ann@example.test", "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(sign_in.unwrap().status(), 200, "a sign-in within a second");
+
+    for held in trickling {
+        let held = held.await.unwrap();
+        assert!(
+            held < Duration::from_secs(8),
+            "a trickling socket was kept open {held:?}, past the 2 s header timeout"
+        );
+    }
+    let mut first = idle.remove(0);
+    let mut buf = [0u8; 16];
+    let closed = tokio::time::timeout(Duration::from_secs(5), first.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0) | Err(_))),
+        "an idle socket is closed after the header timeout"
+    );
+}
