@@ -124,10 +124,12 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
     let started = Instant::now();
     let activity = Arc::new(AtomicU64::new(0));
+    let heard = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(Tracked {
         inner: stream,
         started,
         activity: Arc::clone(&activity),
+        heard: Arc::clone(&heard),
     });
     let service = app.map_request(move |mut request: axum::extract::Request<_>| {
         request.extensions_mut().insert(ConnectInfo(peer));
@@ -142,11 +144,19 @@ async fn serve_connection(
     let connection = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
     let mut connection = std::pin::pin!(connection);
     let mut closing = false;
+    // Until the first byte, the protocol (HTTP/1.1 or HTTP/2) is not known and hyper's header
+    // timer has not started: a socket that says nothing is closed at the header timeout here.
+    let first_byte = tokio::time::Instant::from_std(started) + config.header_timeout;
     loop {
         let idle_for = idle_time(started, &activity);
         let wait = config.idle_timeout.saturating_sub(idle_for);
         tokio::select! {
             _ = connection.as_mut() => return,
+            () = tokio::time::sleep_until(first_byte), if !heard.load(Ordering::Relaxed) => {
+                if !heard.load(Ordering::Relaxed) {
+                    return; // dropping the connection closes the socket
+                }
+            }
             () = tokio::time::sleep(wait), if !closing => {
                 if idle_time(started, &activity) >= config.idle_timeout {
                     connection.as_mut().graceful_shutdown();
@@ -174,6 +184,8 @@ struct Tracked {
     inner: TcpStream,
     started: Instant,
     activity: Arc<AtomicU64>,
+    /// Whether the client has sent a byte yet.
+    heard: Arc<AtomicBool>,
 }
 
 impl Tracked {
@@ -193,6 +205,7 @@ impl AsyncRead for Tracked {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
             self.touch();
+            self.heard.store(true, Ordering::Relaxed);
         }
         polled
     }

@@ -38,7 +38,9 @@ pub fn device_token(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty());
-    header.map(str::to_owned).or_else(|| cookie(headers, DEVICE_COOKIE))
+    header
+        .map(str::to_owned)
+        .or_else(|| cookie(headers, DEVICE_COOKIE))
 }
 
 /// The value of the cookie `name`, if the request carries a non-empty one.

@@ -4,8 +4,8 @@
 //!   application's hostname check applies;
 //! - a path or query that decodes to text no store can hold (`domain::storable`: a NUL).
 
-use super::problem::Problem;
 use super::AppState;
+use super::problem::Problem;
 use crate::domain::FieldError;
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -30,10 +30,12 @@ fn refusal(request: &Request) -> Option<FieldError> {
     if hosts.next().is_some() {
         return Some(FieldError::new("host", "must be sent once"));
     }
-    if let (Some(target), Some(host)) = (request.uri().authority(), host) {
-        if !host.as_bytes().eq_ignore_ascii_case(target.as_str().as_bytes()) {
-            return Some(FieldError::new("host", "must match the request target"));
-        }
+    if let (Some(target), Some(host)) = (request.uri().authority(), host)
+        && !host
+            .as_bytes()
+            .eq_ignore_ascii_case(target.as_str().as_bytes())
+    {
+        return Some(FieldError::new("host", "must match the request target"));
     }
     let nul = |text: &str| percent_decode_str(text).any(|b| b == 0);
     if nul(request.uri().path()) {
@@ -82,7 +84,9 @@ mod tests {
             "path"
         );
         assert_eq!(
-            refusal(&request("/v1/logout?scope=%00", &[])).unwrap().field,
+            refusal(&request("/v1/logout?scope=%00", &[]))
+                .unwrap()
+                .field,
             "query"
         );
     }

@@ -42,10 +42,13 @@ pub fn serves(config: &Config, path: &str) -> bool {
     .any(|face| face.enabled && under(path, &face.base))
 }
 
+/// How a face answers a request refused before routing.
+type Render = fn(&FieldError) -> Response;
+
 /// The 400 of the enabled face that serves `path`, for a request refused before routing (see
 /// `api/guard.rs`); `None` for the native API.
 pub fn bad_request(config: &Config, path: &str, refused: &FieldError) -> Option<Response> {
-    let faces: [(&FaceConfig, fn(&FieldError) -> Response); 4] = [
+    let faces: [(&FaceConfig, Render); 4] = [
         (&config.faces.weavr, weavr::bad_request),
         (&config.faces.axonize, axonize::bad_request),
         (&config.faces.amplify, amplify::bad_request),

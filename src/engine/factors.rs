@@ -45,7 +45,11 @@ impl Engine {
 
     /// Enrols a phone (E.164) and texts it a code. A phone already active as a factor is
     /// refused (`factor_already_registered`).
-    pub async fn enrol_sms(&self, bearer: impl Into<Presented<'_>>, phone: &str) -> EngineResult<Enrolment> {
+    pub async fn enrol_sms(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        phone: &str,
+    ) -> EngineResult<Enrolment> {
         let phone = parse_phone(phone)?;
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
@@ -66,7 +70,10 @@ impl Engine {
     }
 
     /// Enrols the phone number on the user's account (`phone_missing` if there is none).
-    pub async fn enrol_account_phone(&self, bearer: impl Into<Presented<'_>>) -> EngineResult<Enrolment> {
+    pub async fn enrol_account_phone(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+    ) -> EngineResult<Enrolment> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let phone = live.user().phone.clone().ok_or(EngineError::PhoneMissing)?;
@@ -101,7 +108,11 @@ impl Engine {
     }
 
     /// Removes the user's active factors of a kind. Needs a step-up.
-    pub async fn remove_factors_of_kind(&self, bearer: impl Into<Presented<'_>>, kind: FactorKind) -> EngineResult<()> {
+    pub async fn remove_factors_of_kind(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        kind: FactorKind,
+    ) -> EngineResult<()> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let factors: Vec<Factor> = self
@@ -213,7 +224,12 @@ impl Engine {
     }
 
     /// Proves a pending factor with the code it was sent (or a TOTP code); it becomes active.
-    pub async fn verify_factor(&self, bearer: impl Into<Presented<'_>>, id: &str, code: &str) -> EngineResult<Factor> {
+    pub async fn verify_factor(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        id: &str,
+        code: &str,
+    ) -> EngineResult<Factor> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let factor = self.own_factor(&live, id).await?;
@@ -258,7 +274,11 @@ impl Engine {
     /// Turns the user's own second factor at sign-in on or off. Turning it off weakens the
     /// account, so it needs a step-up; turning it on does not. Every session of the user is
     /// re-read (the cached user changes).
-    pub async fn set_own_mfa(&self, bearer: impl Into<Presented<'_>>, enabled: bool) -> EngineResult<()> {
+    pub async fn set_own_mfa(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        enabled: bool,
+    ) -> EngineResult<()> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         if !enabled && live.user().mfa {
@@ -282,7 +302,11 @@ impl Engine {
     }
 
     /// Removes one of the bearer's factors. Needs a step-up.
-    pub async fn remove_factor(&self, bearer: impl Into<Presented<'_>>, id: &str) -> EngineResult<()> {
+    pub async fn remove_factor(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        id: &str,
+    ) -> EngineResult<()> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let factor = self.own_factor(&live, id).await?;
@@ -299,7 +323,11 @@ impl Engine {
     }
 
     /// Stores a factor that a sent code proves, and sends it.
-    async fn enrol_with_code(&self, bearer: impl Into<Presented<'_>>, factor: Factor) -> EngineResult<Enrolment> {
+    async fn enrol_with_code(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        factor: Factor,
+    ) -> EngineResult<Enrolment> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         self.store

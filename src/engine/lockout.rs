@@ -166,11 +166,7 @@ impl Engine {
         }
         if let Some(network) = source.and_then(|ip| self.source_network(ip)) {
             let key = format!("net:{network}");
-            if self
-                .store
-                .known_source_valid(identifier, &key, now)
-                .await?
-            {
+            if self.store.known_source_valid(identifier, &key, now).await? {
                 return Ok(bucket(key, BucketKind::KnownSource));
             }
         }

@@ -46,10 +46,7 @@ fn starts_locally(bytes: &[u8]) -> bool {
 
 /// The path of a reference, without its query and fragment.
 fn path_part(reference: &str) -> &str {
-    reference
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(reference)
+    reference.split(['?', '#']).next().unwrap_or(reference)
 }
 
 /// RFC 3986 §5.2.4 for an absolute path: `.` segments go, `..` removes the segment before it

@@ -81,7 +81,11 @@ impl Engine {
     }
 
     /// Answers the session's newest step-up challenge (for faces whose clients do not name it).
-    pub async fn verify_current_step_up(&self, bearer: impl Into<Presented<'_>>, code: &str) -> EngineResult<StepUp> {
+    pub async fn verify_current_step_up(
+        &self,
+        bearer: impl Into<Presented<'_>>,
+        code: &str,
+    ) -> EngineResult<StepUp> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let challenge = self

@@ -372,7 +372,11 @@ async fn auth_info_methods_rate_limits_and_maintenance(backend: Backend) {
 
     // Guesses spend the identifier's allowance; right passwords give their token back.
     for _ in 0..2 {
-        login(&app, json!({"username": "ann", "password": "wrong password"})).await;
+        login(
+            &app,
+            json!({"username": "ann", "password": "wrong password"}),
+        )
+        .await;
     }
     let limited = login(&app, json!({"username": "ann", "password": PASSWORD})).await;
     assert_eq!(limited.headers()["retry-after"], "30");

@@ -47,7 +47,11 @@ pub async fn enrol_otp(
     if let Err(e) = otp_channel(&channel) {
         return e.into_response();
     }
-    match state.engine.enrol_account_phone(super::presented(&token)).await {
+    match state
+        .engine
+        .enrol_account_phone(super::presented(&token))
+        .await
+    {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => WeavrError::from(e).into_response(),
     }
@@ -95,7 +99,11 @@ pub async fn enrol_push(
         Err(field) => return WeavrError::field(field).into_response(),
     };
     let name = body.0.get("name").and_then(|v| v.as_str());
-    match state.engine.enrol_push(super::presented(&token), &key, name).await {
+    match state
+        .engine
+        .enrol_push(super::presented(&token), &key, name)
+        .await
+    {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(crate::engine::EngineError::Validation(_)) => {
             WeavrError::field(InvalidField::invalid("publicKey")).into_response()
@@ -115,7 +123,11 @@ pub async fn remove_push(
         Ok(kind) => kind,
         Err(e) => return e.into_response(),
     };
-    match state.engine.remove_factors_of_kind(super::presented(&token), kind).await {
+    match state
+        .engine
+        .remove_factors_of_kind(super::presented(&token), kind)
+        .await
+    {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => WeavrError::from(e).into_response(),
     }

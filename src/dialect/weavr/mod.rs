@@ -95,8 +95,7 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
         return WeavrError::Status(StatusCode::UNAUTHORIZED).into_response();
     };
     let trusted = &state.engine.config().trusted_proxies;
-    let ClientAddress(source) =
-        ClientAddress::of(request.extensions(), request.headers(), trusted);
+    let ClientAddress(source) = ClientAddress::of(request.extensions(), request.headers(), trusted);
     match state.engine.application_for_api_key(key, source).await {
         Ok(app) => {
             let mut request = request;

@@ -57,7 +57,11 @@ pub async fn verify_otp(
         Ok((_, code)) => code,
         Err(e) => return e.into_response(),
     };
-    match state.engine.verify_current_step_up(super::presented(&token), &code).await {
+    match state
+        .engine
+        .verify_current_step_up(super::presented(&token), &code)
+        .await
+    {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => WeavrError::from(e).into_response(),
     }

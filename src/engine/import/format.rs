@@ -154,10 +154,10 @@ fn membership_active() -> MembershipStatus {
 
 /// Parses a document, naming the JSON path of the first syntax or type error.
 pub fn parse(json: &[u8]) -> Result<ImportDocument, EngineError> {
-    if let Ok(document) = serde_json::from_slice::<serde_json::Value>(json) {
-        if let Some(refused) = crate::domain::unstorable_field(&document) {
-            return Err(invalid(json_path(&refused.field), refused.reason));
-        }
+    if let Ok(document) = serde_json::from_slice::<serde_json::Value>(json)
+        && let Some(refused) = crate::domain::unstorable_field(&document)
+    {
+        return Err(invalid(json_path(&refused.field), refused.reason));
     }
     let mut de = serde_json::Deserializer::from_slice(json);
     let doc: ImportDocument =
