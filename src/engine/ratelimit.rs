@@ -31,6 +31,21 @@ pub struct MemoryLimiter {
 impl MemoryLimiter {
     /// Takes a token from `key`'s bucket, or says how long to wait.
     pub fn take(&self, key: &str, rate: Rate, now: OffsetDateTime) -> Result<(), Duration> {
+        self.check(key, rate, now, true)
+    }
+
+    /// Whether `key`'s bucket has a token, without taking it.
+    pub fn peek(&self, key: &str, rate: Rate, now: OffsetDateTime) -> Result<(), Duration> {
+        self.check(key, rate, now, false)
+    }
+
+    fn check(
+        &self,
+        key: &str,
+        rate: Rate,
+        now: OffsetDateTime,
+        take: bool,
+    ) -> Result<(), Duration> {
         let (now, interval) = (millis(now), ms(rate.interval()));
         let window = interval.saturating_mul(i64::from(rate.burst));
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
@@ -42,19 +57,8 @@ impl MemoryLimiter {
             let wait = tat - now - window;
             return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)));
         }
-        buckets.insert(key.to_owned(), tat);
-        Ok(())
-    }
-
-    /// Whether `key`'s bucket has a token, without taking it.
-    pub fn peek(&self, key: &str, rate: Rate, now: OffsetDateTime) -> Result<(), Duration> {
-        let (now, interval) = (millis(now), ms(rate.interval()));
-        let window = interval.saturating_mul(i64::from(rate.burst));
-        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        let tat = buckets.get(key).copied().unwrap_or(now).max(now) + interval;
-        if tat - now > window {
-            let wait = tat - now - window;
-            return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)));
+        if take {
+            buckets.insert(key.to_owned(), tat);
         }
         Ok(())
     }
@@ -101,30 +105,30 @@ impl Engine {
         action: &str,
         source: Option<IpAddr>,
     ) -> EngineResult<()> {
-        let Some(address) = source else {
-            return Ok(());
-        };
-        let rate = self.config.rate_limits.login_per_address;
-        self.limiter
-            .peek(&format!("{action}:addr:{address}"), rate, self.clock.now())
-            .map_err(|retry_after| EngineError::RateLimited {
-                retry_after,
-                limit: rate.burst,
-            })
+        self.address_bucket(action, source, false)
     }
 
     /// Limits an `action` per source address only (for codes that name no account).
     pub(crate) fn limit_address(&self, action: &str, source: Option<IpAddr>) -> EngineResult<()> {
+        self.address_bucket(action, source, true)
+    }
+
+    fn address_bucket(&self, action: &str, source: Option<IpAddr>, take: bool) -> EngineResult<()> {
         let Some(address) = source else {
             return Ok(());
         };
         let rate = self.config.rate_limits.login_per_address;
-        self.limiter
-            .take(&format!("{action}:addr:{address}"), rate, self.clock.now())
-            .map_err(|retry_after| EngineError::RateLimited {
-                retry_after,
-                limit: rate.burst,
-            })
+        let key = format!("{action}:addr:{address}");
+        let now = self.clock.now();
+        let checked = if take {
+            self.limiter.take(&key, rate, now)
+        } else {
+            self.limiter.peek(&key, rate, now)
+        };
+        checked.map_err(|retry_after| EngineError::RateLimited {
+            retry_after,
+            limit: rate.burst,
+        })
     }
 
     /// Limits an `action` per source address (this instance's memory, at the per-address
@@ -136,16 +140,7 @@ impl Engine {
         identifier: &str,
         rate: Rate,
     ) -> EngineResult<()> {
-        let now = self.clock.now();
-        if let Some(address) = source {
-            let key = format!("{action}:addr:{address}");
-            self.limiter
-                .take(&key, self.config.rate_limits.login_per_address, now)
-                .map_err(|retry_after| EngineError::RateLimited {
-                    retry_after,
-                    limit: self.config.rate_limits.login_per_address.burst,
-                })?;
-        }
+        self.limit_address(action, source)?;
         self.take_identifier_token(&format!("{action}:id:{identifier}"), rate)
             .await
     }
@@ -164,9 +159,13 @@ mod tests {
             per: Duration::from_secs(3),
         };
         let t0 = datetime!(2026-01-01 00:00 UTC);
+        for _ in 0..5 {
+            assert!(limiter.peek("k", rate, t0).is_ok(), "a peek takes nothing");
+        }
         for _ in 0..3 {
             assert!(limiter.take("k", rate, t0).is_ok());
         }
+        assert!(limiter.peek("k", rate, t0).is_err());
         let wait = limiter.take("k", rate, t0).unwrap_err();
         assert_eq!(wait, Duration::from_secs(1));
         assert!(
