@@ -664,17 +664,24 @@ impl Config {
                 "header_timeout and idle_timeout must be longer than zero",
             ));
         }
-        if self.http.max_connections == 0 {
-            return Err(bad("http.max_connections", "must be at least 1"));
+        if !(1..=1_000_000).contains(&self.http.max_connections) {
+            return Err(bad("http.max_connections", "must be from 1 to 1000000"));
         }
         if self.lockout.max_failures == 0 {
             return Err(bad("lockout.max_failures", "must be at least 1"));
         }
-        if self.lockout.known_source_prefix_v4 > 32 {
-            return Err(bad("lockout.known_source_prefix_v4", "must be at most 32"));
+        // A short prefix would make a large part of the internet one known source.
+        if !(16..=32).contains(&self.lockout.known_source_prefix_v4) {
+            return Err(bad(
+                "lockout.known_source_prefix_v4",
+                "must be from 16 to 32",
+            ));
         }
-        if self.lockout.known_source_prefix_v6 > 128 {
-            return Err(bad("lockout.known_source_prefix_v6", "must be at most 128"));
+        if !(32..=128).contains(&self.lockout.known_source_prefix_v6) {
+            return Err(bad(
+                "lockout.known_source_prefix_v6",
+                "must be from 32 to 128",
+            ));
         }
         for (key, rate) in [
             (

@@ -5,9 +5,13 @@
 //!   request head, counted from the moment the connection opens and, on a kept-alive HTTP/1.1
 //!   connection, from the end of the previous response. A slow-loris that trickles its headers
 //!   is closed when it runs out.
-//! - **Idle timeout** (`http.idle_timeout`): a connection on which no byte moves either way for
-//!   this long is closed (gracefully: a request in flight is answered first). It bounds what
-//!   the header timeout does not, such as an HTTP/2 connection that has gone quiet.
+//! - **First request**: a connection that has not started a request by the header timeout is
+//!   dropped (hyper-util picks HTTP/1.1 or HTTP/2 before hyper's header timer starts, and an
+//!   HTTP/2 preface can be trickled too).
+//! - **Idle timeout** (`http.idle_timeout`): a connection with no request in flight, and none
+//!   started or finished for this long, is closed gracefully; bytes alone (an HTTP/2 PING) do
+//!   not keep it open. A peer that does not let the graceful close finish within a few seconds
+//!   is cut off, so no connection holds its slot for ever.
 //! - **Connection limit** (`http.max_connections`, capped by the open-file limit): beyond it, new
 //!   connections wait in the kernel's backlog until one closes; that is logged once each time
 //!   the limit is reached, not once per connection.
@@ -22,12 +26,9 @@ use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
@@ -122,130 +123,134 @@ async fn serve_connection(
     mut stopped: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let started = Instant::now();
-    let activity = Arc::new(AtomicU64::new(0));
-    let heard = Arc::new(AtomicBool::new(false));
-    let io = TokioIo::new(Tracked {
-        inner: stream,
-        started,
-        activity: Arc::clone(&activity),
-        heard: Arc::clone(&heard),
-    });
-    let service = app.map_request(move |mut request: axum::extract::Request<_>| {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request
-    });
+    let activity = Arc::new(Activity::new());
+    let seen = Arc::clone(&activity);
+    let service = app
+        .map_request(move |mut request: axum::extract::Request<_>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        })
+        .map_future(move |response| {
+            let in_flight = InFlight::start(Arc::clone(&seen));
+            async move {
+                let response = response.await;
+                drop(in_flight);
+                response
+            }
+        });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_timeout);
     builder.http2().timer(TokioTimer::new());
+    let io = TokioIo::new(stream);
     let connection = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
     let mut connection = std::pin::pin!(connection);
-    let mut closing = false;
-    // Until the first byte, the protocol (HTTP/1.1 or HTTP/2) is not known and hyper's header
-    // timer has not started: a socket that says nothing is closed at the header timeout here.
-    let first_byte = tokio::time::Instant::from_std(started) + config.header_timeout;
+    // Until a first request, neither the protocol nor hyper's header timer is settled (HTTP/2's
+    // preface can be trickled too): a connection with no request by the header timeout is
+    // dropped, which closes the socket.
+    let first_request = Instant::now() + config.header_timeout;
+    let mut closing: Option<Instant> = None;
     loop {
-        let idle_for = idle_time(started, &activity);
-        let wait = config.idle_timeout.saturating_sub(idle_for);
+        let wake = match closing {
+            Some(deadline) => deadline,
+            None if !activity.any_request() => first_request,
+            None => activity.idle_deadline(config.idle_timeout),
+        };
         tokio::select! {
             _ = connection.as_mut() => return,
-            () = tokio::time::sleep_until(first_byte), if !heard.load(Ordering::Relaxed) => {
-                if !heard.load(Ordering::Relaxed) {
-                    return; // dropping the connection closes the socket
+            () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
+                let now = Instant::now();
+                match closing {
+                    // A peer that never lets a graceful close finish is cut off.
+                    Some(deadline) if now >= deadline => return,
+                    Some(_) => {}
+                    None if !activity.any_request() && now >= first_request => return,
+                    None if activity.idle_deadline(config.idle_timeout) <= now => {
+                        connection.as_mut().graceful_shutdown();
+                        closing = Some(now + CLOSE_GRACE);
+                    }
+                    None => {}
                 }
             }
-            () = tokio::time::sleep(wait), if !closing => {
-                if idle_time(started, &activity) >= config.idle_timeout {
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-            }
-            changed = stopped.changed(), if !closing => {
+            changed = stopped.changed(), if closing.is_none() => {
                 if changed.is_err() || *stopped.borrow() {
                     connection.as_mut().graceful_shutdown();
-                    closing = true;
+                    closing = Some(Instant::now() + config.request_timeout + CLOSE_GRACE);
                 }
             }
         }
     }
 }
 
-/// How long no byte has moved on a connection.
-fn idle_time(started: Instant, activity: &AtomicU64) -> Duration {
-    let last = Duration::from_millis(activity.load(Ordering::Relaxed));
-    started.elapsed().saturating_sub(last)
+/// How long a graceful close may take before the connection is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// What a connection's requests have done: idle means no request in flight, and none started
+/// or finished for the idle timeout. Bytes alone (an HTTP/2 PING) do not count as activity.
+struct Activity {
+    opened: Instant,
+    /// Requests in flight.
+    in_flight: AtomicUsize,
+    /// Whether any request has started.
+    started: AtomicBool,
+    /// When a request last started or finished, in milliseconds since `opened`.
+    last: AtomicU64,
 }
 
-/// A stream that records when a byte last moved (milliseconds since the connection opened).
-struct Tracked {
-    inner: TcpStream,
-    started: Instant,
-    activity: Arc<AtomicU64>,
-    /// Whether the client has sent a byte yet.
-    heard: Arc<AtomicBool>,
-}
+impl Activity {
+    fn new() -> Self {
+        Self {
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            started: AtomicBool::new(false),
+            last: AtomicU64::new(0),
+        }
+    }
 
-impl Tracked {
     fn touch(&self) {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.activity.store(now, Ordering::Relaxed);
+        let now = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    fn request_started(&self) {
+        self.started.store(true, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+    }
+
+    fn request_finished(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.touch();
+    }
+
+    fn any_request(&self) -> bool {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// When the connection counts as idle (far ahead while a request is in flight).
+    fn idle_deadline(&self, idle: Duration) -> Instant {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return Instant::now() + idle;
+        }
+        self.opened + Duration::from_millis(self.last.load(Ordering::Relaxed)) + idle
     }
 }
 
-impl AsyncRead for Tracked {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.touch();
-            self.heard.store(true, Ordering::Relaxed);
-        }
-        polled
+/// Counts a request as in flight until its response is ready (or it is cancelled).
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: Arc<Activity>) -> Self {
+        activity.request_started();
+        Self(activity)
     }
 }
 
-impl AsyncWrite for Tracked {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.touch();
-        }
-        polled
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.touch();
-        }
-        polled
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.request_finished();
     }
 }
 
@@ -262,5 +267,17 @@ mod tests {
         assert_eq!(connection_limit(&config, Some(1024)), 1024 - 128);
         assert_eq!(connection_limit(&config, Some(1_000_000)), 10_000);
         assert_eq!(connection_limit(&config, None), 10_000);
+    }
+
+    #[test]
+    fn a_connection_is_idle_only_with_no_request_in_flight() {
+        let activity = Activity::new();
+        let idle = Duration::from_secs(60);
+        assert!(!activity.any_request());
+        activity.request_started();
+        assert!(activity.idle_deadline(idle) > Instant::now() + Duration::from_secs(59));
+        activity.request_finished();
+        assert!(activity.idle_deadline(idle) <= Instant::now() + idle);
+        assert!(activity.any_request());
     }
 }

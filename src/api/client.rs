@@ -26,9 +26,10 @@ impl FromRequestParts<AppState> for ClientAddress {
 impl ClientAddress {
     /// The client address of a request (for middleware, which sees the request whole).
     pub fn of(extensions: &axum::http::Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> Self {
+        // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`: it is IPv4.
         let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
         Self(peer.map(|peer| resolve(peer, headers, trusted)))
     }
 }
@@ -71,7 +72,7 @@ fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
         .collect::<Vec<_>>();
     let mut client = peer;
     for hop in hops.iter().rev() {
-        match hop.parse::<IpAddr>() {
+        match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) => {
                 client = ip;
                 if !is_trusted(&ip) {
@@ -92,6 +93,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", xff.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn an_ipv4_mapped_peer_is_ipv4() {
+        let mut extensions = axum::http::Extensions::new();
+        let mapped = std::net::Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0xcb00, 0x7109);
+        extensions.insert(ConnectInfo(SocketAddr::from((mapped, 8080))));
+        let ClientAddress(ip) = ClientAddress::of(&extensions, &HeaderMap::new(), &[]);
+        assert_eq!(ip, Some("203.0.113.9".parse().unwrap()));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
+use secrecy::SecretString;
 use std::convert::Infallible;
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +16,7 @@ pub const DEVICE_HEADER: &str = "doorward-device";
 pub const DEVICE_COOKIE: &str = "doorward_device";
 
 /// The presented device token, if any: the header, else the cookie.
-pub struct DeviceToken(pub Option<String>);
+pub struct DeviceToken(pub Option<SecretString>);
 
 impl fmt::Debug for DeviceToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,7 +33,7 @@ impl<S: Send + Sync> FromRequestParts<S> for DeviceToken {
 }
 
 /// The device token of a request's headers.
-pub fn device_token(headers: &HeaderMap) -> Option<String> {
+pub fn device_token(headers: &HeaderMap) -> Option<SecretString> {
     let header = headers
         .get(DEVICE_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -41,6 +42,7 @@ pub fn device_token(headers: &HeaderMap) -> Option<String> {
     header
         .map(str::to_owned)
         .or_else(|| cookie(headers, DEVICE_COOKIE))
+        .map(SecretString::from)
 }
 
 /// The value of the cookie `name`, if the request carries a non-empty one.
@@ -69,6 +71,7 @@ pub fn device_cookie(token: &str, lifetime: Duration, secure: bool) -> Option<He
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn the_header_wins_over_the_cookie() {
@@ -77,9 +80,10 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; doorward_device=from-cookie"),
         );
-        assert_eq!(device_token(&headers).as_deref(), Some("from-cookie"));
+        let presented = |h: &HeaderMap| device_token(h).map(|t| t.expose_secret().to_owned());
+        assert_eq!(presented(&headers).as_deref(), Some("from-cookie"));
         headers.insert(DEVICE_HEADER, HeaderValue::from_static("from-header"));
-        assert_eq!(device_token(&headers).as_deref(), Some("from-header"));
+        assert_eq!(presented(&headers).as_deref(), Some("from-header"));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use super::AppState;
 use super::problem::Problem;
 use crate::domain::FieldError;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::uri::Authority;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
@@ -31,9 +32,7 @@ fn refusal(request: &Request) -> Option<FieldError> {
         return Some(FieldError::new("host", "must be sent once"));
     }
     if let (Some(target), Some(host)) = (request.uri().authority(), host)
-        && !host
-            .as_bytes()
-            .eq_ignore_ascii_case(target.as_str().as_bytes())
+        && !same_authority(request.uri(), target, host)
     {
         return Some(FieldError::new("host", "must match the request target"));
     }
@@ -47,10 +46,24 @@ fn refusal(request: &Request) -> Option<FieldError> {
     None
 }
 
+/// Whether a `Host` header names the request target's authority: the same host, ignoring
+/// case, and the same port, a missing one being the scheme's default.
+fn same_authority(uri: &axum::http::Uri, target: &Authority, host: &HeaderValue) -> bool {
+    let Some(host) = host.to_str().ok().and_then(|h| h.parse::<Authority>().ok()) else {
+        return false;
+    };
+    let default = match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    };
+    host.host().eq_ignore_ascii_case(target.host())
+        && host.port_u16().or(default) == target.port_u16().or(default)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn request(target: &str, hosts: &[&'static str]) -> Request {
         let mut request = Request::builder()
@@ -69,12 +82,15 @@ mod tests {
     fn one_host_that_agrees_with_the_target_passes() {
         assert!(refusal(&request("/v1/login", &["a.test"])).is_none());
         assert!(refusal(&request("http://a.test/v1/login", &["A.test"])).is_none());
+        assert!(refusal(&request("http://a.test/v1/login", &["a.test:80"])).is_none());
+        assert!(refusal(&request("http://a.test:8080/x", &["a.test:8080"])).is_none());
     }
 
     #[test]
     fn two_hosts_or_a_disagreeing_one_are_refused() {
         assert!(refusal(&request("/v1/login", &["a.test", "b.test"])).is_some());
         assert!(refusal(&request("http://a.test/v1/login", &["b.test"])).is_some());
+        assert!(refusal(&request("http://a.test/v1/login", &["a.test:8080"])).is_some());
     }
 
     #[test]

@@ -180,8 +180,8 @@ impl Engine {
     /// [`API_KEY_TTL`] per key; a removed key stops working within that time.
     ///
     /// Failed checks are rate-limited per source address, as sign-ins are, so that keys cannot
-    /// be guessed at speed: an address that used up its allowance is refused before its key is
-    /// looked up.
+    /// be guessed at speed: every uncached check takes a token first (so parallel guesses are
+    /// bounded too) and a key that proves right gives it back.
     pub async fn application_for_api_key(
         &self,
         key: &str,
@@ -192,13 +192,13 @@ impl Engine {
         if let Some(app) = self.api_keys.get(&digest, now) {
             return Ok(app);
         }
-        self.limit_address_peek(API_KEY_FAILURES, source)?;
+        self.limit_address(API_KEY_FAILURES, source)?;
         let app = match self.application(&AppSelector::ApiKey(key.to_owned())).await {
-            Err(EngineError::UnknownApplication) => {
-                self.limit_address(API_KEY_FAILURES, source)?;
-                return Err(EngineError::UnknownApplication);
+            Err(EngineError::UnknownApplication) => return Err(EngineError::UnknownApplication),
+            other => {
+                self.refund_address(API_KEY_FAILURES, source);
+                other?
             }
-            other => other?,
         };
         self.api_keys.put(digest, app.clone(), now);
         Ok(app)

@@ -102,15 +102,21 @@ impl Engine {
         source: Option<std::net::IpAddr>,
     ) -> EngineResult<Introspection> {
         use super::application::API_KEY_FAILURES;
-        self.limit_address_peek(API_KEY_FAILURES, source)?;
+        self.limit_address(API_KEY_FAILURES, source)?;
         let app = self
             .store
             .application_by_api_key(&token::digest(api_key))
-            .await?;
-        if app.is_none_or(|a| a.id != client_id) {
-            self.limit_address(API_KEY_FAILURES, source)?;
-            return Err(EngineError::Unauthenticated);
+            .await;
+        if !matches!(&app, Ok(Some(a)) if a.id == client_id) {
+            return match app {
+                Err(e) => {
+                    self.refund_address(API_KEY_FAILURES, source);
+                    Err(e.into())
+                }
+                Ok(_) => Err(EngineError::Unauthenticated),
+            };
         }
+        self.refund_address(API_KEY_FAILURES, source);
         let now = self.now();
         let (session, claims) = if jwt::looks_like_jwt(presented) {
             let Ok(claims) = self.verify_access_token(presented).await else {

@@ -28,10 +28,16 @@
 //! - *A success races nothing*: it updates its own row (no delete), so a parallel attempt never
 //!   finds the bucket missing; a lock can only have been set by wrong passwords that were
 //!   admitted before it, and a success leaves such a lock in place.
-//! - *An attempt always leaves the flight*: settled as a failure, a success or unchecked (a busy
-//!   pool, a home-realm hint, a directory that did not answer), or — when its request is
-//!   cancelled — by a drop guard. Attempts in flight are counted under a lease that each
-//!   admission renews; a lapsed lease (an instance that died mid-check) stops counting them.
+//! - *An attempt leaves the flight exactly once*: settled as a failure, a success or unchecked
+//!   (a busy pool, a home-realm hint, a directory that did not answer), or — when its request is
+//!   cancelled before that — by a drop guard. The admitting and settling statements run on tasks
+//!   of their own, so a cancelled request can neither leave an admission uncounted for nor stop
+//!   a settlement between its commit and the mark that it happened. Attempts in flight are
+//!   counted under a lease that each admission renews; a lapsed lease (an instance that died
+//!   mid-check) stops counting them.
+//! - *A trusted proxy is never a known source*: when it shows up as the client (no usable
+//!   `X-Forwarded-For`) it stands for everyone behind it. IPv4 clients of a dual-stack listener
+//!   are taken as IPv4, never as one IPv6 /56.
 
 use super::audit::Event;
 use super::{Engine, EngineError, EngineResult};
@@ -124,6 +130,29 @@ pub(crate) struct Attempt {
     settled: bool,
 }
 
+impl Attempt {
+    /// Marks the attempt settled and hands over what settling it needs. It is marked first, so
+    /// that the one statement that settles it (run detached) is the only one: a cancelled
+    /// request can neither stop it halfway nor add a second release.
+    fn settle(mut self) -> (Arc<dyn Store>, Bucket) {
+        self.settled = true;
+        (Arc::clone(&self.store), self.bucket.clone())
+    }
+}
+
+/// Runs a store statement on a task of its own and waits for it: a cancelled request cannot
+/// stop a counter's update between its commit and the bookkeeping that follows.
+async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, crate::store::StoreError>> + Send + 'static,
+) -> EngineResult<T> {
+    match tokio::spawn(work).await {
+        Ok(done) => done.map_err(EngineError::from),
+        Err(e) => Err(EngineError::Internal(format!(
+            "a sign-in counter task failed: {e}"
+        ))),
+    }
+}
+
 impl Drop for Attempt {
     fn drop(&mut self) {
         if self.settled {
@@ -173,8 +202,19 @@ impl Engine {
         Ok(bucket(String::new(), BucketKind::Anonymous))
     }
 
-    /// The network an address belongs to, at the configured prefix lengths.
+    /// The network an address belongs to, at the configured prefix lengths. A trusted proxy is
+    /// never a known source: when it shows up as the client (no usable `X-Forwarded-For`), it
+    /// stands for everyone behind it.
     fn source_network(&self, ip: IpAddr) -> Option<IpNet> {
+        let ip = ip.to_canonical();
+        if self
+            .config
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&ip))
+        {
+            return None;
+        }
         let policy = &self.config.lockout;
         let prefix = match ip {
             IpAddr::V4(_) => policy.known_source_prefix_v4,
@@ -194,45 +234,32 @@ impl Engine {
         };
         let permits = usize::try_from(policy.max_failures).unwrap_or(usize::MAX);
         let queue = self.attempt_queues.of(&bucket, permits);
-        let queued = tokio::time::timeout_at(deadline, queue.acquire_owned())
+        let mut queued = tokio::time::timeout_at(deadline, queue.acquire_owned())
             .await
             .map_err(|_| full())?
             .map_err(|_| full())?;
         let mut pause = Duration::from_millis(5);
-        loop {
-            let now = self.now();
-            let admission = self
-                .store
-                .admit_attempt(
-                    &bucket.identifier,
-                    &bucket.key,
-                    now,
-                    policy.max_failures,
-                    now + IN_FLIGHT_LEASE,
-                )
-                .await?;
+        let attempt = loop {
+            let refused = match self.admit_once(&bucket, queued).await? {
+                Ok(attempt) => break attempt,
+                Err(refused) => refused,
+            };
+            let (admission, permit) = refused;
+            queued = permit;
             match admission {
-                Admission::Admitted => break,
                 Admission::Locked(until) => {
+                    let now = self.now();
                     return Err(EngineError::AccountLocked {
                         until,
                         retry_after: (until - now).try_into().unwrap_or(Duration::ZERO),
                     });
                 }
-                Admission::Full if tokio::time::Instant::now() + pause >= deadline => {
-                    return Err(full());
-                }
-                Admission::Full => {
+                _ if tokio::time::Instant::now() + pause >= deadline => return Err(full()),
+                _ => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(POLL_MAX);
                 }
             }
-        }
-        let attempt = Attempt {
-            bucket,
-            store: Arc::clone(&self.store),
-            _queued: queued,
-            settled: false,
         };
         let rate = self.config.rate_limits.login_per_identifier;
         self.take_identifier_token(&attempt.bucket.rate_key(), rate)
@@ -240,21 +267,57 @@ impl Engine {
         Ok(attempt)
     }
 
+    /// One admission statement, on a task of its own: should the request be cancelled while it
+    /// runs, the task still finishes, and an admitted attempt it made is dropped — and so
+    /// released — rather than left counted with nothing to settle it.
+    async fn admit_once(
+        &self,
+        bucket: &Bucket,
+        queued: OwnedSemaphorePermit,
+    ) -> EngineResult<Result<Attempt, (Admission, OwnedSemaphorePermit)>> {
+        let (store, bucket) = (Arc::clone(&self.store), bucket.clone());
+        let (now, max) = (self.now(), self.config.lockout.max_failures);
+        detached(async move {
+            let admission = store
+                .admit_attempt(
+                    &bucket.identifier,
+                    &bucket.key,
+                    now,
+                    max,
+                    now + IN_FLIGHT_LEASE,
+                )
+                .await?;
+            Ok(match admission {
+                Admission::Admitted => Ok(Attempt {
+                    bucket,
+                    store,
+                    _queued: queued,
+                    settled: false,
+                }),
+                refused => Err((refused, queued)),
+            })
+        })
+        .await
+    }
+
     /// Settles an attempt whose password was wrong; the one that confirms the last allowed
     /// failure locks the bucket.
-    pub(crate) async fn attempt_failed(&self, mut attempt: Attempt) -> EngineResult<()> {
+    pub(crate) async fn attempt_failed(&self, attempt: Attempt) -> EngineResult<()> {
         let policy = self.config.lockout;
-        let bucket = &attempt.bucket;
-        let failures = self
-            .store
-            .record_failure(
-                &bucket.identifier,
-                &bucket.key,
-                policy.max_failures,
-                self.now() + policy.duration,
-            )
-            .await?;
-        attempt.settled = true;
+        let lock_until = self.now() + policy.duration;
+        let (store, bucket) = attempt.settle();
+        let counted = bucket.clone();
+        let failures = detached(async move {
+            store
+                .record_failure(
+                    &counted.identifier,
+                    &counted.key,
+                    policy.max_failures,
+                    lock_until,
+                )
+                .await
+        })
+        .await?;
         if failures == policy.max_failures {
             let outcome = match bucket.kind {
                 BucketKind::Anonymous => "locked",
@@ -275,17 +338,19 @@ impl Engine {
 
     /// Settles an attempt whose password was never checked (busy pool, home-realm hint, a
     /// directory that did not answer): it counts as nothing, its rate token included.
-    pub(crate) async fn attempt_unchecked(&self, mut attempt: Attempt) {
-        let bucket = &attempt.bucket;
-        if let Err(e) = self
-            .store
-            .release_attempt(&bucket.identifier, &bucket.key)
-            .await
-        {
+    pub(crate) async fn attempt_unchecked(&self, attempt: Attempt) {
+        let (store, bucket) = attempt.settle();
+        let released = bucket.clone();
+        let done = detached(async move {
+            store
+                .release_attempt(&released.identifier, &released.key)
+                .await
+        })
+        .await;
+        if let Err(e) = done {
+            // Left counted: the lease frees it.
             tracing::warn!(error = %e, "could not release a sign-in attempt");
-            return; // the drop guard tries again
         }
-        attempt.settled = true;
         self.refund_identifier_token(&bucket.rate_key()).await;
     }
 
@@ -294,16 +359,18 @@ impl Engine {
     /// one when it was valid, else a new one).
     pub(crate) async fn attempt_succeeded(
         &self,
-        mut attempt: Attempt,
+        attempt: Attempt,
         presented: Option<&str>,
         source: Option<IpAddr>,
     ) -> EngineResult<SecretString> {
-        let bucket = attempt.bucket.clone();
-        self.store
-            .record_success(&bucket.identifier, &bucket.key)
-            .await?;
-        attempt.settled = true;
-        drop(attempt);
+        let (store, bucket) = attempt.settle();
+        let succeeded = bucket.clone();
+        detached(async move {
+            store
+                .record_success(&succeeded.identifier, &succeeded.key)
+                .await
+        })
+        .await?;
         self.refund_identifier_token(&bucket.rate_key()).await;
         let now = self.now();
         let policy = self.config.lockout;

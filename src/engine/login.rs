@@ -62,7 +62,7 @@ pub struct LoginRequest {
     /// The client's address, for rate limits.
     pub source: Option<std::net::IpAddr>,
     /// The device token the client got at an earlier sign-in (see `lockout.rs`).
-    pub device_token: Option<String>,
+    pub device_token: Option<secrecy::SecretString>,
     /// When the face's clients prove a second factor.
     pub second_factor: SecondFactorAt,
     /// Where a sign-in's code goes.
@@ -183,7 +183,7 @@ impl Engine {
             )
             .await?;
         let bucket = self
-            .bucket(&identifier, request.device_token.as_deref(), request.source)
+            .bucket(&identifier, presented_device(&request), request.source)
             .await?;
         let attempt = self.admit_attempt(bucket).await?;
         let user = self.find_user(&request.login).await?;
@@ -215,7 +215,7 @@ impl Engine {
             }
         };
         let device_token = self
-            .attempt_succeeded(attempt, request.device_token.as_deref(), request.source)
+            .attempt_succeeded(attempt, presented_device(&request), request.source)
             .await?;
         if verdict.needs_upgrade && !tooling {
             self.upgrade_hash(&user, &request.password).await;
@@ -357,6 +357,14 @@ impl Engine {
             .await?;
         Ok(LoginOutcome::Authenticated(session))
     }
+}
+
+/// The device token a sign-in presents, if any.
+fn presented_device(request: &LoginRequest) -> Option<&str> {
+    request
+        .device_token
+        .as_ref()
+        .map(|token| token.expose_secret())
 }
 
 /// Step 5: the credential to check, or the one deliberate disclosure before the password.

@@ -31,21 +31,6 @@ pub struct MemoryLimiter {
 impl MemoryLimiter {
     /// Takes a token from `key`'s bucket, or says how long to wait.
     pub fn take(&self, key: &str, rate: Rate, now: OffsetDateTime) -> Result<(), Duration> {
-        self.check(key, rate, now, true)
-    }
-
-    /// Whether `key`'s bucket has a token, without taking it.
-    pub fn peek(&self, key: &str, rate: Rate, now: OffsetDateTime) -> Result<(), Duration> {
-        self.check(key, rate, now, false)
-    }
-
-    fn check(
-        &self,
-        key: &str,
-        rate: Rate,
-        now: OffsetDateTime,
-        take: bool,
-    ) -> Result<(), Duration> {
         let (now, interval) = (millis(now), ms(rate.interval()));
         let window = interval.saturating_mul(i64::from(rate.burst));
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
@@ -57,10 +42,17 @@ impl MemoryLimiter {
             let wait = tat - now - window;
             return Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)));
         }
-        if take {
-            buckets.insert(key.to_owned(), tat);
-        }
+        buckets.insert(key.to_owned(), tat);
         Ok(())
+    }
+
+    /// Gives one token back to `key`'s bucket (a refill past full is never kept: the next take
+    /// treats a past `tat` as now).
+    pub fn refund(&self, key: &str, rate: Rate) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tat) = buckets.get_mut(key) {
+            *tat -= ms(rate.interval());
+        }
     }
 }
 
@@ -99,36 +91,27 @@ impl Engine {
         }
     }
 
-    /// Refuses an `action` from an address whose bucket is empty, without taking a token.
-    pub(crate) fn limit_address_peek(
-        &self,
-        action: &str,
-        source: Option<IpAddr>,
-    ) -> EngineResult<()> {
-        self.address_bucket(action, source, false)
+    /// Gives back the token an `action` took from an address's bucket (a check that passed).
+    pub(crate) fn refund_address(&self, action: &str, source: Option<IpAddr>) {
+        if let Some(address) = source {
+            let rate = self.config.rate_limits.login_per_address;
+            self.limiter
+                .refund(&format!("{action}:addr:{address}"), rate);
+        }
     }
 
     /// Limits an `action` per source address only (for codes that name no account).
     pub(crate) fn limit_address(&self, action: &str, source: Option<IpAddr>) -> EngineResult<()> {
-        self.address_bucket(action, source, true)
-    }
-
-    fn address_bucket(&self, action: &str, source: Option<IpAddr>, take: bool) -> EngineResult<()> {
         let Some(address) = source else {
             return Ok(());
         };
         let rate = self.config.rate_limits.login_per_address;
-        let key = format!("{action}:addr:{address}");
-        let now = self.clock.now();
-        let checked = if take {
-            self.limiter.take(&key, rate, now)
-        } else {
-            self.limiter.peek(&key, rate, now)
-        };
-        checked.map_err(|retry_after| EngineError::RateLimited {
-            retry_after,
-            limit: rate.burst,
-        })
+        self.limiter
+            .take(&format!("{action}:addr:{address}"), rate, self.clock.now())
+            .map_err(|retry_after| EngineError::RateLimited {
+                retry_after,
+                limit: rate.burst,
+            })
     }
 
     /// Limits an `action` per source address (this instance's memory, at the per-address
@@ -159,13 +142,15 @@ mod tests {
             per: Duration::from_secs(3),
         };
         let t0 = datetime!(2026-01-01 00:00 UTC);
-        for _ in 0..5 {
-            assert!(limiter.peek("k", rate, t0).is_ok(), "a peek takes nothing");
-        }
         for _ in 0..3 {
             assert!(limiter.take("k", rate, t0).is_ok());
         }
-        assert!(limiter.peek("k", rate, t0).is_err());
+        assert!(limiter.take("k", rate, t0).is_err());
+        limiter.refund("k", rate);
+        assert!(
+            limiter.take("k", rate, t0).is_ok(),
+            "a refunded token is taken again"
+        );
         let wait = limiter.take("k", rate, t0).unwrap_err();
         assert_eq!(wait, Duration::from_secs(1));
         assert!(

@@ -14,6 +14,7 @@ both_backends!(
     a_parallel_mix_of_right_and_wrong_passwords_never_answers_5xx,
     the_owner_signs_in_on_every_face_while_the_anonymous_bucket_is_locked,
     the_owner_signs_in_every_time_during_a_two_minute_attack,
+    a_trusted_proxy_is_never_a_known_source,
     wrong_api_keys_are_rate_limited_per_address,
 );
 
@@ -267,6 +268,24 @@ async fn the_owner_signs_in_every_time_during_a_two_minute_attack(backend: Backe
         native(&app, "100.64.5.1", PASSWORD, None).await.status(),
         423,
         "the attacker kept the anonymous bucket locked"
+    );
+}
+
+async fn a_trusted_proxy_is_never_a_known_source(backend: Backend) {
+    let app = app(backend).await;
+    let through_proxy = || {
+        app.client
+            .post(app.url("/v1/login"))
+            .json(&json!({"login": "ann@example.test", "password": PASSWORD}))
+            .send()
+    };
+    // No X-Forwarded-For: the client is the proxy itself, which stands for everyone behind it.
+    assert_eq!(through_proxy().await.unwrap().status(), 200);
+    lock_the_anonymous_bucket(&app).await;
+    assert_eq!(
+        through_proxy().await.unwrap().status(),
+        423,
+        "the proxy's network did not become a known source"
     );
 }
 

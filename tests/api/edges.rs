@@ -216,6 +216,32 @@ async fn two_host_headers_or_a_disagreeing_one_get_400(backend: Backend) {
     assert_eq!(raw_status(&app, face).await, 400, "on the faces too");
 }
 
+/// Opens a socket that speaks HTTP/2 (preface, SETTINGS) but only ever sends PINGs, and
+/// reports how long the server kept it open.
+fn pinging_socket(address: String) -> tokio::task::JoinHandle<Duration> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(&address).await.unwrap();
+        let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]); // an empty SETTINGS frame
+        if stream.write_all(&hello).await.is_err() {
+            return started.elapsed();
+        }
+        let ping = [0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let mut buf = [0u8; 256];
+        for _ in 0..100 {
+            if stream.write_all(&ping).await.is_err() {
+                break;
+            }
+            let answer = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf));
+            if let Ok(Ok(0) | Err(_)) = answer.await {
+                break;
+            }
+        }
+        started.elapsed()
+    })
+}
+
 /// Opens a socket that sends nothing.
 async fn idle_socket(address: &str) -> TcpStream {
     TcpStream::connect(address).await.unwrap()
@@ -253,9 +279,10 @@ async fn idle_and_trickling_sockets_leave_health_and_sign_in_answering(backend: 
     for _ in 0..500 {
         idle.push(idle_socket(&address).await);
     }
-    let trickling: Vec<_> = (0..500)
+    let trickling: Vec<_> = (0..490)
         .map(|_| trickling_socket(address.clone()))
         .collect();
+    let pinging: Vec<_> = (0..10).map(|_| pinging_socket(address.clone())).collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let quick = reqwest::Client::builder()
@@ -276,6 +303,13 @@ async fn idle_and_trickling_sockets_leave_health_and_sign_in_answering(backend: 
         assert!(
             held < Duration::from_secs(8),
             "a trickling socket was kept open {held:?}, past the 2 s header timeout"
+        );
+    }
+    for held in pinging {
+        let held = held.await.unwrap();
+        assert!(
+            held < Duration::from_secs(8),
+            "an HTTP/2 connection that never asked for anything was kept open {held:?}"
         );
     }
     let mut first = idle.remove(0);
