@@ -114,6 +114,9 @@ pub async fn introspect(
         return super::extract::bad_parameter("token", "is required (form encoded)")
             .into_response();
     };
+    if let Err(reason) = crate::domain::storable(&form.token) {
+        return super::extract::bad_parameter("token", reason).into_response();
+    }
     match state.engine.introspect(&client_id, &api_key, &form.token, source)
         .await {
         Ok(Introspection::Inactive) => Json(json!({"active": false})).into_response(),

@@ -175,6 +175,141 @@ fn nul_cases() -> Vec<Case> {
         ),
         (
             Method::POST,
+            "/v1/stepup/a%00b/verify",
+            &[],
+            Some(json!({"code": "1"})),
+        ),
+        (
+            Method::POST,
+            "/v1/stepup/some-id/verify",
+            &[],
+            Some(json!({"code": NUL})),
+        ),
+        (Method::POST, "/v1/stepup/a%00b/send", &[], None),
+        (Method::DELETE, "/v1/factors/a%00b", &[], None),
+        (Method::POST, "/v1/factors/a%00b/send", &[], None),
+        (
+            Method::POST,
+            "/v1/factors/some-id/verify",
+            &[],
+            Some(json!({"code": NUL})),
+        ),
+        (
+            Method::POST,
+            "/v1/factors/push",
+            &[],
+            Some(json!({"public_key": "k", "name": NUL})),
+        ),
+        (
+            Method::POST,
+            "/v1/password",
+            &[],
+            Some(json!({"current_password": NUL, "new_password": "a new passphrase"})),
+        ),
+        (Method::POST, "/v1/logout?scope=%00", &[], None),
+        (Method::GET, "/v1/session?x=%00", &[], None),
+        (
+            Method::PATCH,
+            "/v1/admin/organizations/100",
+            &[],
+            Some(json!({"name": NUL})),
+        ),
+        (Method::DELETE, "/v1/admin/organizations/a%00b", &[], None),
+        (Method::DELETE, "/v1/admin/memberships/100/a%00b", &[], None),
+        (
+            Method::POST,
+            "/v1/admin/users/a%00b/enable",
+            &[],
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/users/a%00b/unlock",
+            &[],
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/users/ann@example.test/password",
+            &[],
+            Some(json!({"password": NUL})),
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/passwords/update",
+            weavr,
+            Some(json!({"oldPassword": {"value": NUL}, "newPassword": {"value": "x"}})),
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/stepup/challenges/otp/SMS/verify",
+            weavr,
+            Some(json!({"verificationCode": NUL})),
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/stepup/challenges/push/a%00b",
+            weavr,
+            None,
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/authentication_factors/otp/a%00b",
+            weavr,
+            None,
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/authentication_factors/otp/SMS/verify",
+            weavr,
+            Some(json!({"verificationCode": NUL})),
+        ),
+        (
+            Method::POST,
+            "/weavr/multi/authentication_factors/push/AUTHY",
+            weavr,
+            Some(json!({"publicKey": NUL})),
+        ),
+        (
+            Method::POST,
+            "/amplify/api/v1/auth/deviceauth",
+            &[],
+            Some(json!({"code": NUL})),
+        ),
+        (
+            Method::GET,
+            "/amplify/api/v1/auth/checkSession?x=%00",
+            &[],
+            None,
+        ),
+        (Method::GET, "/amplify/api/v1/auth/logout?x=%00", &[], None),
+        (
+            Method::POST,
+            "/ece/api/v1/users/auth/_refresh?x=%00",
+            &[],
+            None,
+        ),
+        (Method::GET, "/ece/api/v1/users/auth?x=%00", &[], None),
+        (
+            Method::POST,
+            "/axonize/api/auth/verifymultifactorbindingcode",
+            axonize,
+            Some(json!({"token": "t", "code": NUL})),
+        ),
+        (
+            Method::POST,
+            "/axonize/api/auth/resendmultifactorbindingcode",
+            axonize,
+            Some(json!({"token": NUL})),
+        ),
+        (
+            Method::GET,
+            "/axonize/api/auth/validatetoken?x=%00",
+            axonize,
+            None,
+        ),
+        (
+            Method::POST,
             "/weavr/multi/login_with_password",
             weavr,
             Some(json!({"email": NUL, "password": {"value": "p"}})),
@@ -258,6 +393,15 @@ async fn nul_in_any_string_gets_400_in_the_face_shape(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(escaped.status(), 400, "a lone surrogate");
+    let introspect = app
+        .client
+        .post(app.url("/v1/introspect"))
+        .basic_auth(APP, Some(KEY))
+        .form(&[("token", "x\u{0}y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspect.status(), 400, "a NUL in a form field");
     let long = "a".repeat(5000);
     let over_long = app
         .post(
