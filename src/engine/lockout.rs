@@ -124,8 +124,9 @@ impl AttemptQueues {
 pub(crate) struct Attempt {
     bucket: Bucket,
     store: Arc<dyn Store>,
-    /// This instance's queue slot, held until the attempt is settled.
-    _queued: OwnedSemaphorePermit,
+    /// This instance's queue slot, held until the attempt is settled in the store (released
+    /// earlier, a newcomer would find the store still counting this attempt and have to poll).
+    queued: Option<OwnedSemaphorePermit>,
     /// Whether the store has been told how the attempt ended.
     settled: bool,
 }
@@ -134,10 +135,22 @@ impl Attempt {
     /// Marks the attempt settled and hands over what settling it needs. It is marked first, so
     /// that the one statement that settles it (run detached) is the only one: a cancelled
     /// request can neither stop it halfway nor add a second release.
-    fn settle(mut self) -> (Arc<dyn Store>, Bucket) {
+    fn settle(mut self) -> Settling {
         self.settled = true;
-        (Arc::clone(&self.store), self.bucket.clone())
+        Settling {
+            store: Arc::clone(&self.store),
+            bucket: self.bucket.clone(),
+            queued: self.queued.take(),
+        }
     }
+}
+
+/// What settling an attempt needs: the store, the bucket, and the queue slot to give up once
+/// the store has counted the outcome.
+struct Settling {
+    store: Arc<dyn Store>,
+    bucket: Bucket,
+    queued: Option<OwnedSemaphorePermit>,
 }
 
 /// Runs a store statement on a task of its own and waits for it: a cancelled request cannot
@@ -159,11 +172,13 @@ impl Drop for Attempt {
             return;
         }
         let (store, bucket) = (Arc::clone(&self.store), self.bucket.clone());
+        let queued = self.queued.take();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 if let Err(e) = store.release_attempt(&bucket.identifier, &bucket.key).await {
                     tracing::warn!(error = %e, "could not release a cancelled sign-in attempt");
                 }
+                drop(queued);
             });
         }
     }
@@ -291,7 +306,7 @@ impl Engine {
                 Admission::Admitted => Ok(Attempt {
                     bucket,
                     store,
-                    _queued: queued,
+                    queued: Some(queued),
                     settled: false,
                 }),
                 refused => Err((refused, queued)),
@@ -305,17 +320,23 @@ impl Engine {
     pub(crate) async fn attempt_failed(&self, attempt: Attempt) -> EngineResult<()> {
         let policy = self.config.lockout;
         let lock_until = self.now() + policy.duration;
-        let (store, bucket) = attempt.settle();
+        let Settling {
+            store,
+            bucket,
+            queued,
+        } = attempt.settle();
         let counted = bucket.clone();
         let failures = detached(async move {
-            store
+            let failures = store
                 .record_failure(
                     &counted.identifier,
                     &counted.key,
                     policy.max_failures,
                     lock_until,
                 )
-                .await
+                .await;
+            drop(queued);
+            failures
         })
         .await?;
         if failures == policy.max_failures {
@@ -339,12 +360,18 @@ impl Engine {
     /// Settles an attempt whose password was never checked (busy pool, home-realm hint, a
     /// directory that did not answer): it counts as nothing, its rate token included.
     pub(crate) async fn attempt_unchecked(&self, attempt: Attempt) {
-        let (store, bucket) = attempt.settle();
+        let Settling {
+            store,
+            bucket,
+            queued,
+        } = attempt.settle();
         let released = bucket.clone();
         let done = detached(async move {
-            store
+            let done = store
                 .release_attempt(&released.identifier, &released.key)
-                .await
+                .await;
+            drop(queued);
+            done
         })
         .await;
         if let Err(e) = done {
@@ -363,12 +390,18 @@ impl Engine {
         presented: Option<&str>,
         source: Option<IpAddr>,
     ) -> EngineResult<SecretString> {
-        let (store, bucket) = attempt.settle();
+        let Settling {
+            store,
+            bucket,
+            queued,
+        } = attempt.settle();
         let succeeded = bucket.clone();
         detached(async move {
-            store
+            let done = store
                 .record_success(&succeeded.identifier, &succeeded.key)
-                .await
+                .await;
+            drop(queued);
+            done
         })
         .await?;
         self.refund_identifier_token(&bucket.rate_key()).await;

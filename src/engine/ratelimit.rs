@@ -18,8 +18,11 @@ fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// Whole milliseconds, at least one: a bucket refilled faster than a token a millisecond would
+/// otherwise get an interval, and so a window, of zero, and refuse a request whose `now` was
+/// read a millisecond before a parallel one's.
 fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
 }
 
 /// In-memory GCRA buckets: key → theoretical arrival time (ms).
@@ -133,6 +136,21 @@ impl Engine {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_very_fast_bucket_still_has_a_window() {
+        let limiter = MemoryLimiter::default();
+        let rate = Rate {
+            burst: 100_000,
+            per: Duration::from_secs(60),
+        };
+        let t0 = datetime!(2026-01-01 00:00 UTC);
+        assert!(limiter.take("k", rate, t0 + time::Duration::milliseconds(1)).is_ok());
+        assert!(
+            limiter.take("k", rate, t0).is_ok(),
+            "a request whose clock read was a millisecond earlier still passes"
+        );
+    }
 
     #[test]
     fn a_bucket_allows_its_burst_then_refills_evenly() {
