@@ -145,7 +145,11 @@ mod tests {
             per: Duration::from_secs(60),
         };
         let t0 = datetime!(2026-01-01 00:00 UTC);
-        assert!(limiter.take("k", rate, t0 + time::Duration::milliseconds(1)).is_ok());
+        assert!(
+            limiter
+                .take("k", rate, t0 + time::Duration::milliseconds(1))
+                .is_ok()
+        );
         assert!(
             limiter.take("k", rate, t0).is_ok(),
             "a request whose clock read was a millisecond earlier still passes"
