@@ -1,12 +1,22 @@
-//! Wiring: build the engine from a configuration, and serve the router on a bound listener
-//! until a shutdown future resolves (tests bind `127.0.0.1:0`; `main` passes SIGTERM/SIGINT).
+//! Wiring: build the engine from a configuration, assemble the router (the native face and the
+//! enabled platform faces, behind the global layers: the input guard, maintenance, body limit,
+//! request timeout, `Cache-Control: no-store`, `nosniff`, the request log), and serve it on a
+//! bound listener until a shutdown future resolves (tests bind `127.0.0.1:0`; `main` passes
+//! SIGTERM/SIGINT).
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Hasher;
 use crate::engine::Engine;
+use crate::faces::{self, native};
+use crate::http::AppState;
 use crate::notify::Notifier;
 use crate::store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::Response;
 use std::future::Future;
 use std::sync::Arc;
 use thiserror::Error;
@@ -56,8 +66,79 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::spawn(sweep_now_and_then(Arc::clone(&engine)));
     let http = engine.config().http;
-    let app = crate::api::router(engine);
+    let app = router(engine);
     crate::connections::serve(listener, app, http, shutdown).await
+}
+
+/// The whole HTTP application.
+pub fn router(engine: Arc<Engine>) -> Router {
+    use tower_http::set_header::SetResponseHeaderLayer;
+    use tower_http::timeout::TimeoutLayer;
+    use tower_http::trace::{DefaultOnResponse, TraceLayer};
+    let config = engine.config().http;
+    let state = AppState { engine };
+    let faces = faces::mount(native::routes(), &state, state.engine.config());
+    faces
+        .fallback(native::not_found)
+        .layer(from_fn_with_state(state.clone(), maintenance_guard))
+        .layer(from_fn_with_state(state.clone(), input_guard))
+        .method_not_allowed_fallback(native::method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Refuses an ambiguous or unstorable request target (`http::guard`) before routing, in the
+/// shape of the face that serves the path.
+async fn input_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(refused) = crate::http::guard::refusal(&request) else {
+        return next.run(request).await;
+    };
+    let config = state.engine.config();
+    match faces::bad_request(config, request.uri().path(), &refused) {
+        Some(response) => response,
+        None => native::bad_request(refused),
+    }
+}
+
+/// In maintenance mode the native face answers 503, except health checks and the admin API
+/// (which is how maintenance is switched off again); the platform faces answer it in their own
+/// shapes.
+async fn maintenance_guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let exempt =
+        native::exempt_from_maintenance(path) || faces::serves(state.engine.config(), path);
+    if !exempt && state.engine.maintenance().await {
+        return native::maintenance();
+    }
+    next.run(request).await
+}
+
+/// The log span of a request: method and path only. The query string is left out: tokens are
+/// never accepted there, but a careless client may still send one.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// How often an instance sweeps expired rows.

@@ -1,0 +1,193 @@
+//! `/api/auth/…`: login (application by `appId` or `url`), the MFA binding code, validateToken.
+
+use super::{AxonizeError, AxonizeJson, app_id, bearer};
+use crate::domain::{Email, FactorKind, LoginId, Password};
+use crate::engine::{AppSelector, FactorChoice, LoginOutcome, LoginRequest, MfaVia};
+use crate::http::{AppState, ClientAddress};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+/// The name this face gives Doorward as the MFA provider.
+const AUTHENTICATOR: &str = "Doorward";
+
+/// Axonize's name of a channel.
+fn channel_name(kind: FactorKind) -> &'static str {
+    match kind {
+        FactorKind::Sms => "SMS",
+        FactorKind::Email => "Email",
+        FactorKind::Totp => "TOTP",
+        FactorKind::Push => "Push",
+    }
+}
+
+/// `POST {base}/api/auth/login` `{"email", "password", "url"?}` with an optional `appId` header.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    headers: HeaderMap,
+    body: Result<AxonizeJson, AxonizeError>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let (Some(email), Some(password)) = (body.string("email"), body.string("password")) else {
+        return AxonizeError::bad_request("Email and password are required.").into_response();
+    };
+    let (Ok(email), Ok(password)) = (Email::parse(&email), Password::parse(password)) else {
+        return AxonizeError::bad_request("Email and password are required.").into_response();
+    };
+    let selector = match application(&state, app_id(&headers), body.string("url")).await {
+        Ok(selector) => selector,
+        Err(e) => return e.into_response(),
+    };
+    let request = LoginRequest {
+        mfa_via: MfaVia::AccountContact,
+        device_token: crate::http::device_token(&headers),
+        ..LoginRequest::new(LoginId::Email(email), password, selector, source)
+    };
+    match state.engine.login(request).await {
+        Ok(LoginOutcome::Authenticated(session)) => Json(json!({
+            "name": session.user.name,
+            "token": session.token.expose_secret(),
+            "redirectUrl": Value::Null,
+        }))
+        .into_response(),
+        Ok(LoginOutcome::MfaRequired(session, due)) => (
+            StatusCode::FORBIDDEN,
+            Json(json!({
+                "token": session.token.expose_secret(),
+                "authenticatorCode": channel_name(due.challenge.challenge.kind),
+                "authenticator": AUTHENTICATOR,
+            })),
+        )
+            .into_response(),
+        // The platform has no password-change flow at sign-in.
+        Ok(LoginOutcome::PasswordUpdateRequired(_)) => AxonizeError::new(
+            StatusCode::UNAUTHORIZED,
+            "The password has expired and must be reset.",
+        )
+        .into_response(),
+        Err(e) => AxonizeError::from(e).into_response(),
+    }
+}
+
+/// The application: by `appId`, by `url`, or by both when they agree.
+async fn application(
+    state: &AppState,
+    app_id: Option<String>,
+    url: Option<String>,
+) -> Result<AppSelector, AxonizeError> {
+    match (app_id, url) {
+        (None, None) => Err(AxonizeError::bad_request(
+            "The appId header or the url is required.",
+        )),
+        (Some(id), None) => Ok(AppSelector::Id(id)),
+        (None, Some(url)) => Ok(AppSelector::Url(url)),
+        (Some(id), Some(url)) => {
+            let by_url = state
+                .engine
+                .application_id(&AppSelector::Url(url))
+                .await
+                .map_err(AxonizeError::from)?;
+            if by_url == id {
+                Ok(AppSelector::Id(id))
+            } else {
+                Err(AxonizeError::bad_request(
+                    "The appId and the url name different applications.",
+                ))
+            }
+        }
+    }
+}
+
+/// `POST {base}/api/auth/verifyMultifactorBindingCode`
+/// `{"token", "authenticatorCode", "bindingCode"}`.
+pub async fn verify_binding_code(
+    State(state): State<AppState>,
+    body: Result<AxonizeJson, AxonizeError>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let (Some(token), Some(code)) = (body.string("token"), body.string("bindingcode")) else {
+        return AxonizeError::bad_request("The token and the bindingCode are required.")
+            .into_response();
+    };
+    match state.engine.complete_login_mfa(&token, None, &code).await {
+        Ok(LoginOutcome::Authenticated(session)) => Json(json!({
+            "token": session.token.expose_secret(),
+            "authenticatorCode": body.string("authenticatorcode"),
+            "authenticator": AUTHENTICATOR,
+        }))
+        .into_response(),
+        Ok(_) => {
+            AxonizeError::new(StatusCode::UNAUTHORIZED, "Invalid or expired token.").into_response()
+        }
+        Err(e) => AxonizeError::from(e).into_response(),
+    }
+}
+
+/// `POST {base}/api/auth/resendMultifactorBindingCode`
+/// `{"token", "authenticator": "Default" | "SMS" | "Email"}`.
+pub async fn resend_binding_code(
+    State(state): State<AppState>,
+    body: Result<AxonizeJson, AxonizeError>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let Some(token) = body.string("token") else {
+        return AxonizeError::bad_request("The token is required.").into_response();
+    };
+    let choice = match body.string("authenticator").map(|a| a.to_ascii_lowercase()) {
+        None => None,
+        Some(a) if a == "default" => None,
+        Some(a) if a == "sms" => Some(FactorChoice::Contact(FactorKind::Sms)),
+        Some(a) if a == "email" => Some(FactorChoice::Contact(FactorKind::Email)),
+        Some(_) => {
+            return AxonizeError::bad_request("The authenticator must be Default, SMS or Email.")
+                .into_response();
+        }
+    };
+    match state.engine.send_login_mfa(&token, choice.as_ref()).await {
+        Ok(issued) => {
+            let kind = issued.challenge.kind;
+            let email = (kind == FactorKind::Email)
+                .then(|| issued.destination.clone())
+                .flatten();
+            Json(json!({
+                "token": token,
+                "authenticator": channel_name(kind),
+                "email": email,
+                "url": Value::Null,
+            }))
+            .into_response()
+        }
+        Err(e) => AxonizeError::from(e).into_response(),
+    }
+}
+
+/// `GET {base}/api/auth/validateToken` with `Authorization: bearer …` and `appId`.
+pub async fn validate_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let invalid = || AxonizeError::new(StatusCode::UNAUTHORIZED, "Invalid or expired token.");
+    let (Some(token), Some(app)) = (bearer(&headers), app_id(&headers)) else {
+        return invalid().into_response();
+    };
+    match state.engine.session(&token).await {
+        Ok(live) if live.session().application_id == app => Json(json!({
+            "valid": true,
+            "name": live.user().name,
+            "expiresAt": crate::http::rfc3339(live.idle_deadline),
+        }))
+        .into_response(),
+        Ok(_) => invalid().into_response(),
+        Err(e) => AxonizeError::from(e).into_response(),
+    }
+}

@@ -1,0 +1,410 @@
+//! The Elastic Cloud Enterprise face (`../shared/contracts/ece.md`), mounted at
+//! `faces.ece.base` (default `/ece/api/v1`). It translates only: every decision is the
+//! engine's. Errors are `{"errors": [{"code", "message", "fields"?}]}` with the header
+//! `x-cloud-error-codes`.
+
+use crate::domain::{LoginId, Password};
+use crate::engine::{
+    AppSelector, EngineError, LoginOutcome, LoginRequest, LogoutScope, SecondFactorAt,
+    is_local_path,
+};
+use crate::http::{AppState, ClientAddress};
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Seconds a client is told to wait during maintenance.
+const MAINTENANCE_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// The face's routes.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/users/auth/_login", post(login))
+        .route("/users/auth/_refresh", post(refresh))
+        .route("/users/auth/_logout", post(logout))
+        .route("/users/auth", get(current))
+        .route("/users/auth/methods", get(methods))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state, gate))
+}
+
+async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.engine.maintenance().await {
+        return EceError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "root.unavailable",
+            "The service is in maintenance; try again later.",
+        )
+        .retry_after(MAINTENANCE_RETRY_AFTER)
+        .into_response();
+    }
+    next.run(request).await
+}
+
+async fn not_found() -> EceError {
+    EceError::new(StatusCode::NOT_FOUND, "root.not_found", "No such endpoint.")
+}
+
+async fn method_not_allowed() -> EceError {
+    EceError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "root.method_not_allowed",
+        "Method not allowed on this endpoint.",
+    )
+}
+
+/// An error in the face's shape.
+#[derive(Debug)]
+pub struct EceError {
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
+    fields: Vec<String>,
+    retry_after: Option<Duration>,
+}
+
+impl EceError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 `root.invalid_request` naming fields.
+    fn invalid(fields: Vec<String>) -> Self {
+        Self {
+            fields,
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "root.invalid_request",
+                "The request is invalid.",
+            )
+        }
+    }
+
+    fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// 401 `root.unauthorized`: no valid token.
+    fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "root.unauthorized",
+            "The authentication token is invalid or expired.",
+        )
+    }
+}
+
+impl IntoResponse for EceError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if !self.fields.is_empty() {
+            error["fields"] = json!(self.fields);
+        }
+        let mut response = (self.status, Json(json!({"errors": [error]}))).into_response();
+        let headers = response.headers_mut();
+        headers.insert("x-cloud-error-codes", HeaderValue::from_static(self.code));
+        if let Some(wait) = self.retry_after {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+        }
+        response
+    }
+}
+
+const UNAUTHENTICATED: &str = "The supplied authentication is invalid.";
+
+impl From<EngineError> for EceError {
+    fn from(e: EngineError) -> Self {
+        use StatusCode as S;
+        let unauthenticated =
+            |message: &'static str| Self::new(S::UNAUTHORIZED, "root.unauthenticated", message);
+        match e {
+            EngineError::Validation(errors) => {
+                Self::invalid(errors.into_iter().map(|f| f.field).collect())
+            }
+            EngineError::InvalidCredentials
+            | EngineError::AccountLocked { .. }
+            | EngineError::UnknownApplication
+            | EngineError::HostnameNotAllowed
+            | EngineError::ExternalAccount
+            | EngineError::ExternalAccountTooling
+            | EngineError::OrganizationNotMember
+            | EngineError::OrganizationDisabled
+            | EngineError::NoActiveOrganization
+            | EngineError::OrganizationPending
+            | EngineError::IdpRequired
+            | EngineError::ConsumerAccessDisabled
+            | EngineError::ApplicationForbidden
+            | EngineError::CurrentPasswordIncorrect => unauthenticated(UNAUTHENTICATED),
+            EngineError::AccountPendingActivation => unauthenticated(
+                "The supplied authentication is invalid: the account is not activated.",
+            ),
+            EngineError::AccountDisabled => {
+                unauthenticated("The supplied authentication is invalid: the account is disabled.")
+            }
+            EngineError::SecondFactorUnavailable => unauthenticated(
+                "This account requires a second factor, which this API cannot take: sign in through the native API (POST /v1/login).",
+            ),
+            EngineError::DirectoryUnavailable => Self::new(
+                S::NOT_IMPLEMENTED,
+                "authc.no_authentication_cluster",
+                "The administrator needs to configure the authentication cluster.",
+            ),
+            EngineError::DirectoryFailed(cause) => Self::new(
+                S::BAD_GATEWAY,
+                "authc.authentication_cluster_error",
+                format!("The authentication cluster failed: {cause}"),
+            ),
+            EngineError::RateLimited { retry_after, .. } => Self::new(
+                S::TOO_MANY_REQUESTS,
+                "root.too_many_requests",
+                "Too many requests; try again later.",
+            )
+            .retry_after(retry_after),
+            EngineError::Unauthenticated | EngineError::TokenRestricted => Self::unauthorized(),
+            EngineError::StepUpRequired
+            | EngineError::InvalidCode
+            | EngineError::ChallengeClosed
+            | EngineError::ChallengeExpired
+            | EngineError::ChallengePending
+            | EngineError::FactorAlreadyRegistered
+            | EngineError::PhoneMissing
+            | EngineError::PasswordRejected(_)
+            | EngineError::Conflict(_)
+            | EngineError::ImportInvalid { .. } => Self::new(
+                S::BAD_REQUEST,
+                "root.invalid_request",
+                "The request is invalid.",
+            ),
+            EngineError::NotFound(_) => Self::new(S::NOT_FOUND, "root.not_found", "Not found."),
+            EngineError::Busy { retry_after } => Self::new(
+                S::SERVICE_UNAVAILABLE,
+                "root.unavailable",
+                "The service is busy; try again later.",
+            )
+            .retry_after(retry_after),
+            EngineError::Internal(cause) => {
+                tracing::error!(%cause, face = "ece", "internal error");
+                Self::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "root.internal_error",
+                    "An internal error occurred.",
+                )
+            }
+        }
+    }
+}
+
+/// The parsed `_login` body.
+struct LoginBody {
+    username: LoginId,
+    password: Password,
+    login_state: Option<Map<String, Value>>,
+}
+
+fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceError> {
+    let body = body.as_ref().map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            EceError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "root.payload_too_large",
+                "The request body is too large.",
+            )
+        } else {
+            EceError::invalid(vec!["body".to_owned()])
+        }
+    })?;
+    let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
+        return Err(EceError::invalid(vec!["body".to_owned()]));
+    };
+    if let Some(refused) = crate::domain::unstorable_field(&value) {
+        return Err(EceError::invalid(vec![refused.field]));
+    }
+    let Value::Object(map) = value else {
+        return Err(EceError::invalid(vec!["body".to_owned()]));
+    };
+    let mut bad = Vec::new();
+    let text = |name: &str, bad: &mut Vec<String>| match map.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => {
+            bad.push(name.to_owned());
+            None
+        }
+    };
+    let username = text("username", &mut bad).and_then(|u| LoginId::parse(&u).ok());
+    if username.is_none() && !bad.contains(&"username".to_owned()) {
+        bad.push("username".to_owned());
+    }
+    let password = text("password", &mut bad).and_then(|p| Password::parse(p).ok());
+    if password.is_none() && !bad.contains(&"password".to_owned()) {
+        bad.push("password".to_owned());
+    }
+    let login_state = match map.get("login_state") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(state)) => {
+            match state.get("path") {
+                None => {}
+                Some(Value::String(path)) if is_local_path(path) => {}
+                Some(_) => bad.push("login_state.path".to_owned()),
+            }
+            Some(state.clone())
+        }
+        Some(_) => {
+            bad.push("login_state".to_owned());
+            None
+        }
+    };
+    match (username, password) {
+        (Some(username), Some(password)) if bad.is_empty() => Ok(LoginBody {
+            username,
+            password,
+            login_state,
+        }),
+        _ => Err(EceError::invalid(bad)),
+    }
+}
+
+/// A request refused before routing, in this face's shape.
+pub fn bad_request(refused: &crate::domain::FieldError) -> Response {
+    EceError::invalid(vec![refused.field.clone()]).into_response()
+}
+
+/// `POST {base}/users/auth/_login`.
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    crate::http::DeviceToken(device_token): crate::http::DeviceToken,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match parse_login(&body) {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let request = LoginRequest {
+        second_factor: SecondFactorAt::Unavailable,
+        device_token,
+        ..LoginRequest::new(body.username, body.password, AppSelector::Default, source)
+    };
+    let session = match state.engine.login(request).await {
+        Ok(LoginOutcome::Authenticated(session)) => session,
+        Ok(LoginOutcome::PasswordUpdateRequired(_)) => {
+            return EceError::new(
+                StatusCode::UNAUTHORIZED,
+                "root.unauthenticated",
+                "The password must be changed: sign in through the native API (POST /v1/login).",
+            )
+            .into_response();
+        }
+        Ok(LoginOutcome::MfaRequired(..)) => {
+            return EceError::from(EngineError::SecondFactorUnavailable).into_response();
+        }
+        Err(e) => return EceError::from(e).into_response(),
+    };
+    let token = session.token.expose_secret();
+    let has_path = body
+        .login_state
+        .as_ref()
+        .is_some_and(|s| s.contains_key("path"));
+    match body.login_state {
+        Some(login_state) if has_path => {
+            let state_json = Value::Object(login_state).to_string();
+            let location = format!(
+                "/sso/token#{token}?state={}",
+                URL_SAFE_NO_PAD.encode(state_json.as_bytes())
+            );
+            let mut response = (StatusCode::FOUND, Json(json!({}))).into_response();
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        _ => Json(json!({
+            "token": token,
+            "session_expiration_time": crate::http::rfc3339(session.idle_deadline()),
+        }))
+        .into_response(),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Result<String, EceError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+        .map(|(_, token)| token.trim().to_owned())
+        .ok_or_else(EceError::unauthorized)
+}
+
+/// `POST {base}/users/auth/_refresh`: a new token for the same session; the old one stops.
+async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = match bearer(&headers) {
+        Ok(token) => token,
+        Err(e) => return e.into_response(),
+    };
+    match state.engine.refresh_session_token(&token).await {
+        Ok((token, deadline)) => Json(json!({
+            "token": token.expose_secret(),
+            "session_expiration_time": crate::http::rfc3339(deadline),
+        }))
+        .into_response(),
+        Err(e) => EceError::from(e).into_response(),
+    }
+}
+
+/// `POST {base}/users/auth/_logout`: 200 `{}`; the token stops working.
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = match bearer(&headers) {
+        Ok(token) => token,
+        Err(e) => return e.into_response(),
+    };
+    match state.engine.logout(&token, LogoutScope::This).await {
+        Ok(()) => Json(json!({})).into_response(),
+        Err(e) => EceError::from(e).into_response(),
+    }
+}
+
+/// `GET {base}/users/auth`: the token's standing.
+async fn current(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = match bearer(&headers) {
+        Ok(token) => token,
+        Err(e) => return e.into_response(),
+    };
+    match state.engine.session(&token).await {
+        Ok(live) => Json(json!({
+            "has_elevated_permissions": false,
+            "refresh_token_url": format!("{}/users/auth/_refresh", state.engine.config().faces.ece.base),
+            "expires_at": crate::http::rfc3339(live.idle_deadline),
+        }))
+        .into_response(),
+        Err(e) => EceError::from(e).into_response(),
+    }
+}
+
+/// `GET {base}/users/auth/methods`: password sign-in only.
+async fn methods() -> Response {
+    Json(json!({"password": true, "saml": false, "openid": false, "sso_methods": []}))
+        .into_response()
+}

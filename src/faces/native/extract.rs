@@ -1,0 +1,202 @@
+//! Extractors that answer bad input in the native problem shape: JSON bodies (with the path of
+//! a type error), bearer tokens (from the `Authorization` header only, never the query string),
+//! and admin authorisation.
+
+use super::problem::Problem;
+use crate::domain::FieldError;
+use crate::http::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+/// A JSON body, parsed; any failure is a problem response.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let RawJson(bytes) = RawJson::from_request(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A JSON body that may be left out entirely (no body, no `Content-Type`): then `None`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let declared = req.headers().contains_key(header::CONTENT_TYPE);
+        let sized = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|n| n.as_bytes() != b"0");
+        if !declared && !sized {
+            return Ok(Self(None));
+        }
+        let RawJson(bytes) = RawJson::from_request(req, state).await?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        parse_json(&bytes).map(|body| Self(Some(body)))
+    }
+}
+
+/// The bytes of a body declared as JSON, within the body limit; not yet parsed.
+pub struct RawJson(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawJson {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Expected Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "Request body too large",
+                )
+            } else {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_body",
+                    "The request body could not be read",
+                )
+            }
+        })?;
+        Ok(RawJson(bytes))
+    }
+}
+
+/// Parses JSON, naming the field of a type error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let malformed = || {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "The request body is not valid JSON",
+        )
+    };
+    let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| malformed())?;
+    if let Some(refused) = crate::domain::unstorable_field(&document) {
+        return Err(Problem::validation(vec![refused]));
+    }
+    serde_path_to_error::deserialize(document).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return malformed();
+        }
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        Problem::validation(vec![FieldError::new(
+            field,
+            field_reason(&inner.to_string()),
+        )])
+    })
+}
+
+/// serde's message without its position suffix (` at line 1 column 9`).
+fn field_reason(message: &str) -> String {
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
+fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
+    let Some(Ok(text)) = value.map(|v| v.to_str()) else {
+        return false;
+    };
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// The bearer token of the `Authorization` header.
+pub struct Bearer(pub String);
+
+impl fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Bearer(…)")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        bearer_of(parts)
+            .map(Bearer)
+            .ok_or_else(|| Problem::from(crate::engine::EngineError::Unauthenticated))
+    }
+}
+
+fn bearer_of(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// An authorised administrator.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        state.engine.authorize_admin(&token).await?;
+        Ok(Admin)
+    }
+}
+
+/// Problem for a malformed path parameter or query string.
+pub fn bad_parameter(field: &str, reason: &str) -> Problem {
+    Problem::validation(vec![FieldError::new(field, reason)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        let v = |s: &'static str| axum::http::HeaderValue::from_static(s);
+        assert!(is_json(Some(&v("application/json; charset=utf-8"))));
+        assert!(is_json(Some(&v("application/merge-patch+json"))));
+        assert!(!is_json(Some(&v("text/plain"))));
+        assert!(!is_json(None));
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            password: String,
+        }
+        let problem = parse_json::<Body>(br#"{"password": 5}"#).unwrap_err();
+        assert_eq!(problem.status(), StatusCode::BAD_REQUEST);
+        assert!(format!("{problem:?}").contains("password"));
+        let syntax = parse_json::<Body>(b"{nope").unwrap_err();
+        assert!(format!("{syntax:?}").contains("malformed_json"));
+    }
+}

@@ -1,0 +1,297 @@
+//! A user's factors (`/v1/factors…`) and the push device API (`/v1/devices…`).
+
+use super::extract::{Bearer, JsonBody, OptionalJson};
+use super::mfa::{parse_code, required};
+use super::problem::Problem;
+use super::view::{ChallengeView, FactorView, json_value, rfc3339};
+use crate::domain::{Email, FieldError};
+use crate::engine::{DeviceProof, Enrolment, PushAnswer};
+use crate::http::AppState;
+use crate::http::ClientAddress;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+
+/// `GET /v1/factors`.
+pub async fn list(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+    match state.engine.factors(&token).await {
+        Ok(factors) => {
+            let views: Vec<FactorView> = factors.iter().map(FactorView::from).collect();
+            Json(json!({"factors": views})).into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The body of `POST /v1/factors/sms`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsBody {
+    phone: Option<String>,
+}
+
+/// `POST /v1/factors/sms`: enrols a phone and texts it a code.
+pub async fn enrol_sms(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<SmsBody>,
+) -> Response {
+    let phone = match required(body.phone, "phone") {
+        Ok(phone) => phone,
+        Err(e) => return Problem::validation(vec![e]).into_response(),
+    };
+    enrolled(state.engine.enrol_sms(&token, &phone).await)
+}
+
+/// The body of `POST /v1/factors/email` (optional: the account's address by default).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: Option<String>,
+}
+
+/// `POST /v1/factors/email`: enrols an address and mails it a code.
+pub async fn enrol_email(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    OptionalJson(body): OptionalJson<EmailBody>,
+) -> Response {
+    let email = match body.and_then(|b| b.email).map(|e| Email::parse(&e)) {
+        None => None,
+        Some(Ok(email)) => Some(email),
+        Some(Err(reason)) => {
+            return Problem::validation(vec![FieldError::new("email", reason)]).into_response();
+        }
+    };
+    enrolled(state.engine.enrol_email(&token, email.as_ref()).await)
+}
+
+/// `POST /v1/factors/totp`: a new authenticator secret, to prove with a first code.
+pub async fn enrol_totp(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+    enrolled(state.engine.enrol_totp(&token).await)
+}
+
+/// The body of `POST /v1/factors/push`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushBody {
+    public_key: Option<String>,
+    name: Option<String>,
+}
+
+/// `POST /v1/factors/push`: enrols a device key. Needs a step-up.
+pub async fn enrol_push(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<PushBody>,
+) -> Response {
+    let key = match required(body.public_key, "public_key") {
+        Ok(key) => key,
+        Err(e) => return Problem::validation(vec![e]).into_response(),
+    };
+    enrolled(
+        state
+            .engine
+            .enrol_push(&token, &key, body.name.as_deref())
+            .await,
+    )
+}
+
+fn enrolled(result: Result<Enrolment, crate::engine::EngineError>) -> Response {
+    let enrolment = match result {
+        Ok(enrolment) => enrolment,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let mut body = json_value(&FactorView::from(&enrolment.factor));
+    if let Some(challenge) = &enrolment.challenge {
+        body["challenge"] = json_value(&ChallengeView::from(challenge));
+    }
+    if let Some(secret) = &enrolment.secret {
+        body["secret"] = json!(secret.expose_secret());
+    }
+    if let Some(uri) = &enrolment.otpauth_uri {
+        body["otpauth_uri"] = json!(uri.expose_secret());
+    }
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// The body of `POST /v1/factors/{id}/verify`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    code: Option<String>,
+}
+
+/// `POST /v1/factors/{id}/verify`: proves a pending factor; it becomes active.
+pub async fn verify(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<VerifyBody>,
+) -> Response {
+    let code = match parse_code(body.code) {
+        Ok(code) => code,
+        Err(e) => return Problem::validation(vec![e]).into_response(),
+    };
+    match state.engine.verify_factor(&token, &id, &code).await {
+        Ok(factor) => Json(FactorView::from(&factor)).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/factors/{id}/send`: sends a pending factor's code again.
+pub async fn resend(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+) -> Response {
+    match state.engine.resend_factor_code(&token, &id).await {
+        Ok(issued) => Json(ChallengeView::from(&issued)).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `DELETE /v1/factors/{id}`: removes a factor. Needs a step-up.
+pub async fn remove(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+) -> Response {
+    match state.engine.remove_factor(&token, &id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The body of `PUT /v1/mfa`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSwitchBody {
+    enabled: Option<bool>,
+}
+
+/// `PUT /v1/mfa` `{"enabled"}`: the user's own second factor at sign-in (off needs a step-up).
+pub async fn set_mfa(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<MfaSwitchBody>,
+) -> Response {
+    let Some(enabled) = body.enabled else {
+        return Problem::validation(vec![FieldError::new("enabled", "is required")])
+            .into_response();
+    };
+    match state.engine.set_own_mfa(&token, enabled).await {
+        Ok(()) => Json(json!({"mfa": enabled})).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The body of `POST /v1/devices/nonce`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NonceBody {
+    device_id: Option<String>,
+}
+
+/// `POST /v1/devices/nonce`: a single-use nonce for a push device to sign.
+pub async fn device_nonce(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    JsonBody(body): JsonBody<NonceBody>,
+) -> Response {
+    let device = match required(body.device_id, "device_id") {
+        Ok(device) => device,
+        Err(e) => return Problem::validation(vec![e]).into_response(),
+    };
+    match state.engine.device_nonce(&device, source).await {
+        Ok(nonce) => {
+            Json(json!({"nonce": nonce.expose_secret(), "expires_in": 60})).into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// Headers of a device's signed listing request.
+const DEVICE_ID: &str = "doorward-device-id";
+const DEVICE_NONCE: &str = "doorward-device-nonce";
+const DEVICE_SIGNATURE: &str = "doorward-device-signature";
+
+/// `GET /v1/devices/challenges`: the device's pending challenges (without their numbers).
+pub async fn device_challenges(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (Some(device_id), Some(nonce), Some(signature)) = (
+        header(DEVICE_ID),
+        header(DEVICE_NONCE),
+        header(DEVICE_SIGNATURE),
+    ) else {
+        return Problem::from(crate::engine::EngineError::Unauthenticated).into_response();
+    };
+    let proof = DeviceProof {
+        device_id,
+        nonce,
+        signature,
+    };
+    match state.engine.device_challenges(&proof).await {
+        Ok(challenges) => {
+            let list: Vec<_> = challenges
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": c.id,
+                        "purpose": c.purpose.as_str(),
+                        "created_at": rfc3339(c.created_at),
+                        "expires_at": rfc3339(c.expires_at),
+                    })
+                })
+                .collect();
+            Json(json!({"challenges": list})).into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The body of `POST /v1/devices/challenges/{id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    approve: Option<bool>,
+    number: Option<u8>,
+    signature: Option<String>,
+}
+
+/// `POST /v1/devices/challenges/{id}`: the device's signed answer.
+pub async fn answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AnswerBody>,
+) -> Response {
+    let approve = body
+        .approve
+        .ok_or_else(|| FieldError::new("approve", "is required"));
+    let signature = required(body.signature, "signature");
+    let (approve, signature) = match (approve, signature) {
+        (Ok(a), Ok(s)) => (a, s),
+        (a, s) => {
+            return Problem::validation([a.err(), s.err()].into_iter().flatten().collect())
+                .into_response();
+        }
+    };
+    let answer = PushAnswer {
+        approve,
+        number: body.number,
+        signature,
+    };
+    match state.engine.answer_push(&id, &answer).await {
+        Ok(s) => Json(json!({"status": s.as_str()})).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

@@ -1,0 +1,181 @@
+//! `POST /v1/login` and `POST /v1/password`: parse, call the engine once, map the outcome.
+
+use super::extract::{Bearer, JsonBody};
+use super::problem::Problem;
+use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
+use crate::domain::{FieldError, LoginId, Password};
+use crate::engine::{
+    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, MfaVia, SecondFactorAt,
+    SignInLocation,
+};
+use crate::http::AppState;
+use crate::http::ClientAddress;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use std::net::IpAddr;
+
+/// The body of `POST /v1/login`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    login: Option<String>,
+    password: Option<String>,
+    application: Option<String>,
+    organization: Option<String>,
+    client: Option<String>,
+}
+
+/// `POST /v1/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Response {
+    let request = match parse_login(body, &headers, source) {
+        Ok(request) => request,
+        Err(errors) => return Problem::validation(errors).into_response(),
+    };
+    match state.engine.login(request).await {
+        Ok(outcome) => outcome_response(&outcome),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+fn parse_login(
+    body: LoginBody,
+    headers: &HeaderMap,
+    source: Option<IpAddr>,
+) -> Result<LoginRequest, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let login = match body.login.as_deref().map(LoginId::parse) {
+        None => Err(FieldError::new("login", "is required")),
+        Some(parsed) => parsed.map_err(|reason| FieldError::new("login", reason)),
+    };
+    let password = match body.password {
+        None => Err(FieldError::new("password", "is required")),
+        Some(raw) => Password::parse(raw).map_err(|reason| FieldError::new("password", reason)),
+    };
+    let client = match body.client.as_deref() {
+        None | Some("web") => Ok(ClientKind::Web),
+        Some("cli") => Ok(ClientKind::Tooling),
+        Some(_) => Err(FieldError::new("client", "must be web or cli")),
+    };
+    let (login, password, client) = match (login, password, client) {
+        (Ok(l), Ok(p), Ok(c)) => (l, p, c),
+        (l, p, c) => {
+            errors.extend([l.err(), p.err(), c.err()].into_iter().flatten());
+            return Err(errors);
+        }
+    };
+    let location = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|host| SignInLocation::new(host, "/v1/login"));
+    Ok(LoginRequest {
+        login,
+        password,
+        application: body
+            .application
+            .map_or(AppSelector::Default, AppSelector::Id),
+        location,
+        check_host: true,
+        organization: body.organization,
+        provider: None,
+        client,
+        source,
+        device_token: crate::http::device_token(headers),
+        second_factor: SecondFactorAt::SignIn,
+        mfa_via: MfaVia::PreferredFactor,
+        require_organization: false,
+    })
+}
+
+/// The response for a correct password: a session, or what must happen before one.
+pub fn outcome_response(outcome: &LoginOutcome) -> Response {
+    match outcome {
+        LoginOutcome::Authenticated(session) => {
+            (StatusCode::OK, Json(LoginView::from(session))).into_response()
+        }
+        LoginOutcome::PasswordUpdateRequired(session) => restricted(
+            Problem::new(
+                StatusCode::CONFLICT,
+                "password_update_required",
+                "The password must be changed before signing in",
+            ),
+            "token",
+            session,
+        ),
+        LoginOutcome::MfaRequired(session, due) => {
+            let factors: Vec<FactorView> = due.factors.iter().map(FactorView::from).collect();
+            let problem = Problem::new(
+                StatusCode::FORBIDDEN,
+                "mfa_required",
+                "A second factor is required",
+            )
+            .with(
+                "challenge",
+                json_value(&ChallengeView::from(&due.challenge)),
+            )
+            .with("factors", json_value(&factors));
+            restricted(problem, "mfa_token", session)
+        }
+    }
+}
+
+/// A problem that hands out a restricted token under `field`.
+fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Response {
+    let problem = match &session.device_token {
+        Some(device) => problem.with("device_token", device.expose_secret()),
+        None => problem,
+    };
+    problem
+        .with(field, session.token.expose_secret())
+        .with("token_type", session.session.kind.as_str())
+        .with("expires_at", rfc3339(session.session.expires_at))
+        .into_response()
+}
+
+/// The body of `POST /v1/password`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// `POST /v1/password`.
+pub async fn change_password(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<PasswordBody>,
+) -> Response {
+    let current = required_password(body.current_password, "current_password");
+    let new = required_password(body.new_password, "new_password");
+    let (current, new) = match (current, new) {
+        (Ok(c), Ok(n)) => (c, n),
+        (c, n) => {
+            return Problem::validation([c.err(), n.err()].into_iter().flatten().collect())
+                .into_response();
+        }
+    };
+    match state
+        .engine
+        .change_password(&token, &current, new, SecondFactorAt::SignIn)
+        .await
+    {
+        Ok(outcome) => outcome_response(&outcome),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+fn required_password(raw: Option<String>, field: &str) -> Result<Password, FieldError> {
+    match raw {
+        None => Err(FieldError::new(field, "is required")),
+        Some(raw) => Password::parse(raw).map_err(|reason| FieldError::new(field, reason)),
+    }
+}

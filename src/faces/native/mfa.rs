@@ -1,0 +1,181 @@
+//! The second factor of a sign-in (`/v1/login/mfa…`) and step-up (`/v1/stepup…`).
+
+use super::extract::{Bearer, JsonBody, OptionalJson};
+use super::login::outcome_response;
+use super::problem::Problem;
+use super::view::{ChallengeView, LoginView, rfc3339};
+use crate::domain::FieldError;
+use crate::engine::{FactorChoice, LoginOutcome, MfaPoll};
+use crate::http::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The body of `POST /v1/login/mfa`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaBody {
+    mfa_token: Option<String>,
+    factor: Option<String>,
+    code: Option<String>,
+}
+
+/// The body of `POST /v1/login/mfa/send`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSendBody {
+    mfa_token: Option<String>,
+    factor: Option<String>,
+}
+
+/// `POST /v1/login/mfa`: finishes a sign-in with a code.
+pub async fn verify(State(state): State<AppState>, JsonBody(body): JsonBody<MfaBody>) -> Response {
+    let token = required(body.mfa_token, "mfa_token");
+    let code = parse_code(body.code);
+    let (token, code) = match (token, code) {
+        (Ok(t), Ok(c)) => (t, c),
+        (t, c) => {
+            return Problem::validation([t.err(), c.err()].into_iter().flatten().collect())
+                .into_response();
+        }
+    };
+    let factor = body.factor.as_deref().map(FactorChoice::parse);
+    match state
+        .engine
+        .complete_login_mfa(&token, factor.as_ref(), &code)
+        .await
+    {
+        Ok(outcome) => outcome_response(&outcome),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/login/mfa/send`: sends the code again, or challenges another factor.
+pub async fn send(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<MfaSendBody>,
+) -> Response {
+    let token = match required(body.mfa_token, "mfa_token") {
+        Ok(token) => token,
+        Err(e) => return Problem::validation(vec![e]).into_response(),
+    };
+    let factor = body.factor.as_deref().map(FactorChoice::parse);
+    match state.engine.send_login_mfa(&token, factor.as_ref()).await {
+        Ok(issued) => Json(ChallengeView::from(&issued)).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `GET /v1/login/mfa/{id}` (bearer: the `mfa_token`): where a push stands; once approved,
+/// the full login response with `"status": "approved"`.
+pub async fn poll(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+) -> Response {
+    match state.engine.poll_login_mfa(&token, &id).await {
+        Ok(MfaPoll::Waiting(s)) => Json(json!({"status": s.as_str()})).into_response(),
+        Ok(MfaPoll::Done(outcome)) => match *outcome {
+            LoginOutcome::Authenticated(session) => {
+                let mut body = super::view::json_value(&LoginView::from(&session));
+                body["status"] = json!("approved");
+                Json(body).into_response()
+            }
+            other => outcome_response(&other),
+        },
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The body of `POST /v1/stepup`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepUpBody {
+    factor: Option<String>,
+}
+
+/// The body of `POST /v1/stepup/{id}/verify`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    code: Option<String>,
+}
+
+/// `POST /v1/stepup`: challenges a factor (the preferred one if none is named).
+pub async fn start_step_up(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    OptionalJson(body): OptionalJson<StepUpBody>,
+) -> Response {
+    let factor = body.and_then(|b| b.factor).map(|f| FactorChoice::parse(&f));
+    match state.engine.start_step_up(&token, factor.as_ref()).await {
+        Ok(issued) => (StatusCode::CREATED, Json(ChallengeView::from(&issued))).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/stepup/{id}/verify`: answers with a code; the session is stepped up.
+pub async fn verify_step_up(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CodeBody>,
+) -> Response {
+    let code = match parse_code(body.code) {
+        Ok(code) => code,
+        Err(e) => return Problem::validation(vec![e]).into_response(),
+    };
+    match state.engine.verify_step_up(&token, &id, &code).await {
+        Ok(step) => Json(json!({
+            "assurance": "aal2",
+            "stepped_up_at": rfc3339(step.at),
+            "step_up_expires_at": rfc3339(step.until),
+        }))
+        .into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/stepup/{id}/send`: sends the code again.
+pub async fn resend_step_up(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+) -> Response {
+    match state.engine.resend_step_up(&token, &id).await {
+        Ok(issued) => Json(ChallengeView::from(&issued)).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `GET /v1/stepup/{id}`: `pending`, `approved`, `denied` or `expired`.
+pub async fn step_up_state(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    Path(id): Path<String>,
+) -> Response {
+    match state.engine.step_up_state(&token, &id).await {
+        Ok(s) => Json(json!({"status": s.as_str()})).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+pub(super) fn required(value: Option<String>, field: &str) -> Result<String, FieldError> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(FieldError::new(field, "is required")),
+    }
+}
+
+/// A one-time code: six digits.
+pub(super) fn parse_code(value: Option<String>) -> Result<String, FieldError> {
+    let code = required(value, "code")?;
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(FieldError::new("code", "must be 6 digits"))
+    }
+}

@@ -1,0 +1,138 @@
+//! The native JSON face (`/v1/...`, health checks and the JWKS), in problem+json. Its routes
+//! are listed here; the server (`crate::server`) mounts them beside the platform faces.
+
+mod admin;
+mod extract;
+mod factors;
+mod health;
+mod login;
+mod mfa;
+mod organizations;
+mod problem;
+mod recovery;
+mod session;
+mod tokens;
+mod view;
+
+pub use problem::{PROBLEM_JSON, Problem};
+
+use crate::domain::FieldError;
+use crate::http::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+/// Largest accepted import document (the general body limit would refuse real directories).
+const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Seconds a client is told to wait during maintenance.
+const MAINTENANCE_RETRY_AFTER: u64 = 120;
+
+/// The native face's routes: `/v1/...`, `/healthz`, `/readyz` and the JWKS.
+pub fn routes() -> Router<AppState> {
+    let admin = Router::new()
+        .route(
+            "/import",
+            post(admin::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/users", get(admin::list_users).post(admin::create_user))
+        .route("/audit", get(admin::audit))
+        .route(
+            "/organizations",
+            get(organizations::list).post(organizations::create),
+        )
+        .route(
+            "/organizations/{id}",
+            axum::routing::patch(organizations::update).delete(organizations::delete),
+        )
+        .route("/memberships", post(organizations::set_membership))
+        .route(
+            "/memberships/{organization}/{user}",
+            axum::routing::delete(organizations::remove_membership),
+        )
+        .route("/outbox", get(admin::outbox))
+        .route("/users/{user}/disable", post(admin::disable_user))
+        .route("/users/{user}/enable", post(admin::enable_user))
+        .route("/users/{user}/unlock", post(admin::unlock_user))
+        .route("/users/{user}/password", post(admin::set_password))
+        .route(
+            "/maintenance",
+            get(admin::maintenance).post(admin::set_maintenance),
+        );
+    let v1 = Router::new()
+        .route("/login", post(login::login))
+        .route("/login/mfa", post(mfa::verify))
+        .route("/login/mfa/send", post(mfa::send))
+        .route("/login/mfa/{id}", get(mfa::poll))
+        .route("/stepup", post(mfa::start_step_up))
+        .route("/stepup/{id}", get(mfa::step_up_state))
+        .route("/stepup/{id}/verify", post(mfa::verify_step_up))
+        .route("/stepup/{id}/send", post(mfa::resend_step_up))
+        .route("/factors", get(factors::list))
+        .route("/mfa", axum::routing::put(factors::set_mfa))
+        .route("/factors/sms", post(factors::enrol_sms))
+        .route("/factors/email", post(factors::enrol_email))
+        .route("/factors/totp", post(factors::enrol_totp))
+        .route("/factors/push", post(factors::enrol_push))
+        .route("/factors/{id}", axum::routing::delete(factors::remove))
+        .route("/factors/{id}/verify", post(factors::verify))
+        .route("/factors/{id}/send", post(factors::resend))
+        .route("/devices/nonce", post(factors::device_nonce))
+        .route("/devices/challenges", get(factors::device_challenges))
+        .route("/devices/challenges/{id}", post(factors::answer))
+        .route("/session", get(session::current))
+        .route("/logout", post(session::logout))
+        .route("/identities", get(tokens::identities))
+        .route("/session/organization", post(tokens::switch))
+        .route("/access_token", post(tokens::access_token))
+        .route("/introspect", post(tokens::introspect))
+        .route("/password", post(login::change_password))
+        .route("/password/forgot", post(recovery::forgot_password))
+        .route("/password/reset", post(recovery::reset_password))
+        .route("/activation", post(recovery::activate))
+        .route("/activation/send", post(recovery::send_activation))
+        .nest("/admin", admin);
+    Router::new()
+        .route("/healthz", get(health::health))
+        .route("/readyz", get(health::ready))
+        .route("/.well-known/jwks.json", get(tokens::jwks))
+        .nest("/v1", v1)
+}
+
+/// Whether a path is exempt from maintenance: health checks, and the admin API that switches
+/// it off again.
+pub fn exempt_from_maintenance(path: &str) -> bool {
+    path == "/healthz" || path == "/readyz" || path.starts_with("/v1/admin/")
+}
+
+/// The native answer during maintenance.
+pub fn maintenance() -> Response {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "maintenance",
+        "The server is in maintenance; try again later",
+    )
+    .retry_after(MAINTENANCE_RETRY_AFTER)
+    .into_response()
+}
+
+/// The native answer to a request refused before routing.
+pub fn bad_request(refused: FieldError) -> Response {
+    Problem::validation(vec![refused]).into_response()
+}
+
+/// The native answer to an unknown path.
+pub async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint")
+}
+
+/// The native answer to a method a path does not take.
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed on this endpoint",
+    )
+}

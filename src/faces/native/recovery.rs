@@ -1,0 +1,108 @@
+//! Activation and forgotten passwords: `POST /v1/activation/send`, `POST /v1/activation`,
+//! `POST /v1/password/forgot`, `POST /v1/password/reset`.
+
+use super::extract::JsonBody;
+use super::problem::Problem;
+use crate::domain::{Email, FieldError, Password};
+use crate::http::AppState;
+use crate::http::ClientAddress;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// A body naming an email address.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: String,
+}
+
+/// A body carrying a single-use token (and, for a reset, the new password).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    token: String,
+    new_password: Option<String>,
+}
+
+fn email(raw: &str) -> Result<Email, Problem> {
+    Email::parse(raw).map_err(|reason| Problem::validation(vec![FieldError::new("email", reason)]))
+}
+
+fn accepted(result: Result<(), crate::engine::EngineError>) -> Response {
+    match result {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/activation/send {"email"}`: 202 whether or not the account exists.
+pub async fn send_activation(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Response {
+    match email(&body.email) {
+        Ok(email) => accepted(state.engine.send_activation(&email, source).await),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// `POST /v1/activation {"token"}`: 204, or 400 `invalid_code`.
+pub async fn activate(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    JsonBody(body): JsonBody<TokenBody>,
+) -> Response {
+    if body.new_password.is_some() {
+        return Problem::validation(vec![FieldError::new(
+            "new_password",
+            "is not expected here",
+        )])
+        .into_response();
+    }
+    match state.engine.activate(&body.token, source).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/password/forgot {"email"}`: 202 whether or not the account exists.
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Response {
+    match email(&body.email) {
+        Ok(email) => accepted(state.engine.request_password_reset(&email, source).await),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// `POST /v1/password/reset {"token", "new_password"}`: 204; signs nobody in.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    JsonBody(body): JsonBody<TokenBody>,
+) -> Response {
+    let password = match body.new_password.map(Password::parse) {
+        Some(Ok(password)) => password,
+        Some(Err(reason)) => {
+            return Problem::validation(vec![FieldError::new("new_password", reason)])
+                .into_response();
+        }
+        None => {
+            return Problem::validation(vec![FieldError::new("new_password", "is required")])
+                .into_response();
+        }
+    };
+    match state
+        .engine
+        .reset_password(&body.token, password, source)
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

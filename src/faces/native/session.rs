@@ -1,0 +1,46 @@
+//! `GET /v1/session` and `POST /v1/logout`.
+
+use super::extract::{Bearer, bad_parameter};
+use super::problem::Problem;
+use super::view::SessionView;
+use crate::engine::LogoutScope;
+use crate::http::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// `GET /v1/session`: the session, its user and its deadlines; extends the idle window.
+pub async fn current(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+    match state.engine.session(&token).await {
+        Ok(live) => {
+            let until = state.engine.step_up_until(live.session());
+            Json(SessionView::from(&live).step_up_until(until)).into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The query of `POST /v1/logout`.
+#[derive(Deserialize)]
+pub struct LogoutQuery {
+    scope: Option<String>,
+}
+
+/// `POST /v1/logout` (`?scope=all` ends every session of the user).
+pub async fn logout(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    query: Result<Query<LogoutQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let scope = match query.as_ref().map(|q| q.scope.as_deref()) {
+        Ok(None | Some("session")) => LogoutScope::This,
+        Ok(Some("all")) => LogoutScope::All,
+        _ => return bad_parameter("scope", "must be session or all").into_response(),
+    };
+    match state.engine.logout(&token, scope).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}

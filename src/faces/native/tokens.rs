@@ -1,0 +1,149 @@
+//! Identities and access tokens: `GET /v1/identities`, `POST /v1/session/organization`,
+//! `POST /v1/access_token`, `GET /.well-known/jwks.json`, `POST /v1/introspect`.
+
+use super::extract::{Bearer, JsonBody};
+use super::problem::Problem;
+use super::view::SessionView;
+use crate::engine::{EngineError, Introspection};
+use crate::http::AppState;
+use axum::Json;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// `GET /.well-known/jwks.json`: the public keys access tokens are signed with.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    match state.engine.jwks().await {
+        Ok(keys) => Json(keys).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `GET /v1/identities`.
+pub async fn identities(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+    match state.engine.identities(&token).await {
+        Ok(list) => {
+            let identities: Vec<Value> = list
+                .iter()
+                .map(|i| {
+                    json!({"id": i.organization.id, "name": i.organization.name,
+                           "kind": i.organization.kind.as_str(), "role": i.role.as_str()})
+                })
+                .collect();
+            Json(json!({ "identities": identities })).into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// A body naming an organisation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationBody {
+    organization: Option<String>,
+}
+
+/// `POST /v1/session/organization {"organization"}`.
+pub async fn switch(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<OrganizationBody>,
+) -> Response {
+    let Some(organization) = body.organization else {
+        return Problem::validation(vec![crate::domain::FieldError::new(
+            "organization",
+            "is required",
+        )])
+        .into_response();
+    };
+    match state
+        .engine
+        .switch_organization(&token, &organization)
+        .await
+    {
+        Ok(live) => Json(SessionView::from(&live)).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// `POST /v1/access_token {"organization"?}`.
+pub async fn access_token(
+    State(state): State<AppState>,
+    Bearer(token): Bearer,
+    JsonBody(body): JsonBody<OrganizationBody>,
+) -> Response {
+    match state
+        .engine
+        .issue_access_token(&token, body.organization)
+        .await
+    {
+        Ok(issued) => Json(json!({
+            "access_token": issued.token.expose_secret(),
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "organization": issued.organization,
+        }))
+        .into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The form of `POST /v1/introspect`.
+#[derive(Deserialize)]
+pub struct IntrospectForm {
+    token: String,
+}
+
+/// `POST /v1/introspect` (form `token=…`), the application authenticated with HTTP Basic
+/// `application id : API key`.
+pub async fn introspect(
+    State(state): State<AppState>,
+    crate::http::ClientAddress(source): crate::http::ClientAddress,
+    headers: HeaderMap,
+    form: Result<Form<IntrospectForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Some((client_id, api_key)) = basic_credentials(&headers) else {
+        return Problem::from(EngineError::Unauthenticated).into_response();
+    };
+    let Ok(Form(form)) = form else {
+        return super::extract::bad_parameter("token", "is required (form encoded)")
+            .into_response();
+    };
+    if let Err(reason) = crate::domain::storable(&form.token) {
+        return super::extract::bad_parameter("token", reason).into_response();
+    }
+    match state.engine.introspect(&client_id, &api_key, &form.token, source)
+        .await {
+        Ok(Introspection::Inactive) => Json(json!({"active": false})).into_response(),
+        Ok(Introspection::AccessToken(c)) => Json(json!({
+            "active": true, "token_type": "access_token", "sub": c.sub, "sid": c.sid, "org": c.org,
+            "role": c.role, "aal": c.aal, "aud": c.aud, "iss": c.iss, "iat": c.iat, "exp": c.exp, "jti": c.jti,
+        }))
+        .into_response(),
+        Ok(Introspection::Session { live, exp }) => {
+            let s = live.session();
+            Json(json!({
+                "active": true, "token_type": "session", "sub": live.user().id, "sid": s.id,
+                "org": s.organization_id, "aal": s.assurance.as_str(), "aud": s.application_id, "exp": exp,
+            }))
+            .into_response()
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, key) = decoded.split_once(':')?;
+    Some((id.to_owned(), key.to_owned()))
+}

@@ -1,0 +1,23 @@
+//! The face kit: what every face shares and nothing that decides. It holds the application
+//! state, the client's address behind trusted proxies, the device token of a request, the
+//! refusal of ambiguous or unstorable request targets, and time formatting. It has no routes
+//! and imports no face; the faces (`crate::faces`) and the server (`crate::server`) import it.
+
+mod client;
+mod device;
+pub mod guard;
+mod time;
+
+pub use client::{ClientAddress, ForwardedHttps};
+pub use device::{DeviceToken, cookie, device_cookie, device_token};
+pub use time::rfc3339;
+
+use crate::engine::Engine;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine that decides.
+    pub engine: Arc<Engine>,
+}
