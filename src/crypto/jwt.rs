@@ -37,18 +37,23 @@ struct Header {
 }
 
 /// Signs `claims` with `key`, naming it `kid`.
-pub fn sign<C: Serialize>(claims: &C, kid: &str, key: &SigningKey) -> String {
+/// Fails only if the claims cannot be written as JSON.
+pub fn sign<C: Serialize>(
+    claims: &C,
+    kid: &str,
+    key: &SigningKey,
+) -> Result<String, serde_json::Error> {
     let header = Header {
         alg: "EdDSA".to_owned(),
         typ: Some(TYP.to_owned()),
         kid: Some(kid.to_owned()),
     };
     let encode = |value: &[u8]| URL_SAFE_NO_PAD.encode(value);
-    let header = encode(&serde_json::to_vec(&header).unwrap_or_default());
-    let payload = encode(&serde_json::to_vec(claims).unwrap_or_default());
+    let header = encode(&serde_json::to_vec(&header)?);
+    let payload = encode(&serde_json::to_vec(claims)?);
     let signing_input = format!("{header}.{payload}");
     let signature = key.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", encode(&signature.to_bytes()))
+    Ok(format!("{signing_input}.{}", encode(&signature.to_bytes())))
 }
 
 /// Whether a bearer string has the shape of a JWT (and so is not an opaque session token).
@@ -99,7 +104,7 @@ mod tests {
     fn signed_tokens_verify_and_tampering_is_caught() {
         let key = SigningKey::generate(&mut OsRng);
         let public = key.verifying_key();
-        let token = sign(&json!({"sub": "1001"}), "k1", &key);
+        let token = sign(&json!({"sub": "1001"}), "k1", &key).unwrap();
         let claims: Value = verify(&token, |kid| (kid == "k1").then_some(public)).unwrap();
         assert_eq!(claims["sub"], "1001");
 

@@ -37,8 +37,13 @@ pub fn public_x(key: &SigningKey) -> String {
     URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes())
 }
 
+/// Sealing failed: the cipher refused the input (it never should for a key of this size).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot seal a secret")]
+pub struct SealError;
+
 /// The stored form of a private key.
-pub fn seal(key: &SigningKey, kek: Option<&KeyEncryptionKey>) -> String {
+pub fn seal(key: &SigningKey, kek: Option<&KeyEncryptionKey>) -> Result<String, SealError> {
     seal_bytes(&key.to_bytes(), kek)
 }
 
@@ -51,19 +56,19 @@ pub fn open(stored: &str, kek: Option<&KeyEncryptionKey>) -> Option<SigningKey> 
 
 /// The stored form of a secret: `plain:<base64>`, or `enc:<base64 of nonce || ciphertext>`
 /// when a key encryption key is configured.
-pub fn seal_bytes(secret: &[u8], kek: Option<&KeyEncryptionKey>) -> String {
+pub fn seal_bytes(secret: &[u8], kek: Option<&KeyEncryptionKey>) -> Result<String, SealError> {
     match kek {
-        None => format!("plain:{}", STANDARD.encode(secret)),
+        None => Ok(format!("plain:{}", STANDARD.encode(secret))),
         Some(kek) => {
             let cipher = ChaCha20Poly1305::new(&Key::from(kek.0));
             let mut nonce = [0u8; NONCE_BYTES];
             OsRng.fill_bytes(&mut nonce);
             let sealed = cipher
                 .encrypt(&Nonce::from(nonce), secret)
-                .unwrap_or_default();
+                .map_err(|_| SealError)?;
             let mut out = nonce.to_vec();
             out.extend_from_slice(&sealed);
-            format!("enc:{}", STANDARD.encode(out))
+            Ok(format!("enc:{}", STANDARD.encode(out)))
         }
     }
 }
@@ -88,7 +93,7 @@ mod tests {
     fn sealed_keys_open_only_with_their_encryption_key() {
         let key = SigningKey::generate(&mut OsRng);
         let kek = KeyEncryptionKey([7; 32]);
-        let sealed = seal(&key, Some(&kek));
+        let sealed = seal(&key, Some(&kek)).unwrap();
         assert!(sealed.starts_with("enc:"));
         assert!(!sealed.contains(&STANDARD.encode(key.to_bytes())));
         assert_eq!(
@@ -98,7 +103,7 @@ mod tests {
         assert!(open(&sealed, Some(&KeyEncryptionKey([8; 32]))).is_none());
         assert!(open(&sealed, None).is_none());
         assert_eq!(
-            open(&seal(&key, None), None).unwrap().to_bytes(),
+            open(&seal(&key, None).unwrap(), None).unwrap().to_bytes(),
             key.to_bytes()
         );
     }

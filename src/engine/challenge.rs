@@ -339,7 +339,9 @@ impl Engine {
         let Some((_, factor)) = self.store.factor_by_id(factor_id).await? else {
             return Err(EngineError::ChallengeClosed);
         };
-        let stored = factor.secret.unwrap_or_default();
+        let stored = factor
+            .secret
+            .ok_or_else(|| EngineError::Internal("a TOTP factor without a secret".to_owned()))?;
         let secret = if stored.starts_with("enc:") || stored.starts_with("plain:") {
             let opened =
                 crate::crypto::keys::open_bytes(&stored, self.config.keys.encryption_key.as_ref())

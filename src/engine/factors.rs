@@ -156,7 +156,7 @@ impl Engine {
         let live = self.managed_session(bearer).await?;
         let secret = otp::new_totp_secret();
         let factor = Factor {
-            secret: Some(self.seal_totp_secret(&secret)),
+            secret: Some(self.seal_totp_secret(&secret)?),
             ..new_factor(FactorKind::Totp, FactorStatus::PendingVerification)
         };
         self.store
@@ -363,10 +363,11 @@ impl Engine {
 
     /// A TOTP secret as stored: sealed with `keys.encryption_key` when one is configured
     /// (imported secrets, and those stored without a key, are plain base32).
-    fn seal_totp_secret(&self, secret: &SecretString) -> String {
+    fn seal_totp_secret(&self, secret: &SecretString) -> EngineResult<String> {
         match self.config.keys.encryption_key.as_ref() {
-            Some(kek) => keys::seal_bytes(secret.expose_secret().as_bytes(), Some(kek)),
-            None => secret.expose_secret().to_owned(),
+            Some(kek) => keys::seal_bytes(secret.expose_secret().as_bytes(), Some(kek))
+                .map_err(|e| EngineError::Internal(e.to_string())),
+            None => Ok(secret.expose_secret().to_owned()),
         }
     }
 

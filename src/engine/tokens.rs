@@ -109,7 +109,8 @@ impl Engine {
         let record = StoredSigningKey {
             kid: kid.clone(),
             public_key: keys::public_x(&key),
-            private_key: keys::seal(&key, self.config.keys.encryption_key.as_ref()),
+            private_key: keys::seal(&key, self.config.keys.encryption_key.as_ref())
+                .map_err(|e| EngineError::Internal(e.to_string()))?,
             created_at: self.clock.now(),
             retired_at: None,
         };
@@ -225,7 +226,7 @@ impl Engine {
                 .signer
                 .as_ref()
                 .ok_or_else(|| EngineError::Internal("no signing key".to_owned()))?;
-            jwt::sign(&claims, kid, key)
+            jwt::sign(&claims, kid, key).map_err(|e| EngineError::Internal(e.to_string()))?
         };
         Ok(AccessToken {
             token: secrecy::SecretString::from(token),

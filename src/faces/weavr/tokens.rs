@@ -57,9 +57,12 @@ pub async fn access_token(
         Ok(issued) => issued,
         Err(e) => return WeavrError::from(e).into_response(),
     };
-    let identities = state.engine.identities(&token).await.unwrap_or_default();
     let live = match state.engine.session(&token).await {
         Ok(live) => live,
+        Err(e) => return WeavrError::from(e).into_response(),
+    };
+    let identities = match state.engine.identities_of(live.user()).await {
+        Ok(identities) => identities,
         Err(e) => return WeavrError::from(e).into_response(),
     };
     let (identity, credentials) = ids_for(
@@ -118,7 +121,10 @@ pub async fn update_password(
         Err(e) => return WeavrError::from(e).into_response(),
     };
     let token = session.token.expose_secret();
-    let identities = state.engine.identities(token).await.unwrap_or_default();
+    let identities = match state.engine.identities_of(&session.user).await {
+        Ok(identities) => identities,
+        Err(e) => return WeavrError::from(e).into_response(),
+    };
     let (identity, _) = ids_for(
         &identities,
         session.session.organization_id.as_deref(),
