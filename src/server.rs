@@ -129,8 +129,11 @@ async fn maintenance_guard(
     let path = request.uri().path();
     let exempt =
         native::exempt_from_maintenance(path) || faces::serves(state.engine.config(), path);
-    if !exempt && state.engine.maintenance().await {
-        return native::maintenance();
+    if exempt {
+        return next.run(request).await;
+    }
+    if let Some(retry_after) = state.engine.maintenance_retry().await {
+        return native::maintenance(retry_after);
     }
     next.run(request).await
 }

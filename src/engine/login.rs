@@ -73,11 +73,12 @@ pub struct LoginRequest {
 }
 
 impl LoginRequest {
-    /// A web sign-in to `application` from `source` with the defaults of a face that selects
-    /// the application itself: no host check, no organisation or provider asked for, no device
-    /// token, the second factor at sign-in to the preferred factor, sessions without an
-    /// organisation allowed. Faces change what differs with struct update syntax.
-    pub fn new(
+    /// A web sign-in to `application` from `source` under a face's profile, which sets the
+    /// policy (second factor, where codes go, host check, organisation required). The face
+    /// fills in what its wire says: where the sign-in was made, the organisation or provider
+    /// asked for, the client kind and the device token.
+    pub fn for_face(
+        profile: &super::FaceProfile,
         login: LoginId,
         password: Password,
         application: AppSelector,
@@ -88,15 +89,15 @@ impl LoginRequest {
             password,
             application,
             location: None,
-            check_host: false,
+            check_host: profile.check_host,
             organization: None,
             provider: None,
             client: ClientKind::Web,
             source,
             device_token: None,
-            second_factor: SecondFactorAt::SignIn,
-            mfa_via: MfaVia::PreferredFactor,
-            require_organization: false,
+            second_factor: profile.second_factor,
+            mfa_via: profile.mfa_via,
+            require_organization: profile.require_organization,
         }
     }
 }

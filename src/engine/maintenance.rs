@@ -8,6 +8,8 @@ use time::OffsetDateTime;
 
 /// The store setting's key.
 const KEY: &str = "maintenance";
+/// How long clients are told to wait during maintenance.
+const MAINTENANCE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 /// How long an instance trusts the value it read, in milliseconds.
 const FRESH_FOR_MS: i64 = 1000;
 
@@ -48,6 +50,13 @@ impl MaintenanceCache {
 impl Engine {
     /// Whether maintenance mode is on. A store failure counts as off: health checks report
     /// the store, and an outage must not look like an announced maintenance.
+    /// `Some(how long clients are told to wait)` while the server is in maintenance: the one
+    /// decision every face renders in its own shape.
+    pub async fn maintenance_retry(&self) -> Option<std::time::Duration> {
+        self.maintenance().await.then_some(MAINTENANCE_RETRY_AFTER)
+    }
+
+    /// Whether the server is in maintenance.
     pub async fn maintenance(&self) -> bool {
         let now = unix_ms(self.clock.now());
         if let Some(on) = self.maintenance.fresh(now) {

@@ -2,7 +2,7 @@
 
 use super::audit::Event;
 use super::error::PasswordRule;
-use super::login::{LoginOutcome, SecondFactorAt};
+use super::login::LoginOutcome;
 use super::organization::Scope;
 use super::policy;
 use super::{AppSelector, Engine, EngineError, EngineResult};
@@ -74,7 +74,7 @@ impl Engine {
         bearer: impl Into<super::session::Presented<'_>>,
         current: &Password,
         new: Password,
-        second_factor: SecondFactorAt,
+        profile: &super::FaceProfile,
     ) -> EngineResult<LoginOutcome> {
         let bearer = bearer.into();
         let live = self.validate(bearer.token()).await?;
@@ -122,8 +122,8 @@ impl Engine {
         let scope = Scope {
             organization: live.session().organization_id.clone(),
             provider: None,
-            second_factor,
-            mfa_via: super::mfa::MfaVia::default(),
+            second_factor: profile.second_factor,
+            mfa_via: profile.mfa_via,
             require_organization: false,
         };
         self.admit(user, &app, &scope).await

@@ -190,13 +190,12 @@ pub async fn login(
     let client = login.client;
     let request = LoginRequest {
         location,
-        check_host: true,
         organization: login.org_hint,
         provider: login.provider,
         client,
-        require_organization: true,
         device_token: crate::http::device_token(&headers),
-        ..LoginRequest::new(
+        ..LoginRequest::for_face(
+            &crate::engine::profile::AMPLIFY,
             LoginId::Email(login.email),
             login.password,
             application,

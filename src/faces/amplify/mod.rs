@@ -19,8 +19,6 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Seconds a client is told to wait during maintenance.
-const MAINTENANCE_RETRY_AFTER: Duration = Duration::from_secs(120);
 /// The session cookie.
 const COOKIE: &str = "connect.sid";
 
@@ -39,7 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.engine.maintenance().await {
+    if let Some(retry_after) = state.engine.maintenance_retry().await {
         let mut response = AmplifyError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is down for maintenance. Please try again later.",
@@ -47,7 +45,7 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
         .into_response();
         response.headers_mut().insert(
             header::RETRY_AFTER,
-            HeaderValue::from(MAINTENANCE_RETRY_AFTER.as_secs()),
+            HeaderValue::from(retry_after.as_secs()),
         );
         return response;
     }

@@ -2,7 +2,7 @@
 
 use super::{AxonizeError, AxonizeJson, app_id, bearer};
 use crate::domain::{Email, FactorKind, LoginId, Password};
-use crate::engine::{AppSelector, FactorChoice, LoginOutcome, LoginRequest, MfaVia};
+use crate::engine::{AppSelector, FactorChoice, LoginOutcome, LoginRequest, profile};
 use crate::http::{AppState, ClientAddress};
 use axum::Json;
 use axum::extract::State;
@@ -46,9 +46,14 @@ pub async fn login(
         Err(e) => return e.into_response(),
     };
     let request = LoginRequest {
-        mfa_via: MfaVia::AccountContact,
         device_token: crate::http::device_token(&headers),
-        ..LoginRequest::new(LoginId::Email(email), password, selector, source)
+        ..LoginRequest::for_face(
+            &profile::AXONIZE,
+            LoginId::Email(email),
+            password,
+            selector,
+            source,
+        )
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => Json(json!({

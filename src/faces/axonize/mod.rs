@@ -22,9 +22,6 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tower::ServiceExt;
 
-/// Seconds a client is told to wait during maintenance.
-const MAINTENANCE_RETRY_AFTER: Duration = Duration::from_secs(120);
-
 /// The face as a service: its routes (lowercase), behind a rewrite that lowercases the path.
 pub fn service(
     state: AppState,
@@ -72,12 +69,12 @@ fn lowercase_path(mut request: Request) -> Request {
 }
 
 async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.engine.maintenance().await {
+    if let Some(retry_after) = state.engine.maintenance_retry().await {
         return AxonizeError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is under maintenance. Try again later.",
         )
-        .retry_after(MAINTENANCE_RETRY_AFTER)
+        .retry_after(retry_after)
         .into_response();
     }
     next.run(request).await

@@ -5,8 +5,7 @@
 
 use crate::domain::{LoginId, Password};
 use crate::engine::{
-    AppSelector, EngineError, LoginOutcome, LoginRequest, LogoutScope, SecondFactorAt,
-    is_local_path,
+    AppSelector, EngineError, LoginOutcome, LoginRequest, LogoutScope, is_local_path, profile,
 };
 use crate::http::{AppState, ClientAddress};
 use axum::Json;
@@ -25,9 +24,6 @@ use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Seconds a client is told to wait during maintenance.
-const MAINTENANCE_RETRY_AFTER: Duration = Duration::from_secs(120);
-
 /// The face's routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -42,13 +38,13 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.engine.maintenance().await {
+    if let Some(retry_after) = state.engine.maintenance_retry().await {
         return EceError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "root.unavailable",
             "The service is in maintenance; try again later.",
         )
-        .retry_after(MAINTENANCE_RETRY_AFTER)
+        .retry_after(retry_after)
         .into_response();
     }
     next.run(request).await
@@ -303,9 +299,14 @@ async fn login(
         Err(e) => return e.into_response(),
     };
     let request = LoginRequest {
-        second_factor: SecondFactorAt::Unavailable,
         device_token,
-        ..LoginRequest::new(body.username, body.password, AppSelector::Default, source)
+        ..LoginRequest::for_face(
+            &profile::ECE,
+            body.username,
+            body.password,
+            AppSelector::Default,
+            source,
+        )
     };
     let session = match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => session,

@@ -5,8 +5,7 @@ use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
-    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, MfaVia, SecondFactorAt,
-    SignInLocation,
+    AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SignInLocation, profile,
 };
 use crate::http::AppState;
 use crate::http::ClientAddress;
@@ -76,22 +75,15 @@ fn parse_login(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|host| SignInLocation::new(host, "/v1/login"));
+    let application = body
+        .application
+        .map_or(AppSelector::Default, AppSelector::Id);
     Ok(LoginRequest {
-        login,
-        password,
-        application: body
-            .application
-            .map_or(AppSelector::Default, AppSelector::Id),
         location,
-        check_host: true,
         organization: body.organization,
-        provider: None,
         client,
-        source,
         device_token: crate::http::device_token(headers),
-        second_factor: SecondFactorAt::SignIn,
-        mfa_via: MfaVia::PreferredFactor,
-        require_organization: false,
+        ..LoginRequest::for_face(&profile::NATIVE, login, password, application, source)
     })
 }
 
@@ -165,7 +157,7 @@ pub async fn change_password(
     };
     match state
         .engine
-        .change_password(&token, &current, new, SecondFactorAt::SignIn)
+        .change_password(&token, &current, new, &profile::NATIVE)
         .await
     {
         Ok(outcome) => outcome_response(&outcome),

@@ -27,9 +27,6 @@ use axum::routing::{get, post};
 /// Largest accepted import document (the general body limit would refuse real directories).
 const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Seconds a client is told to wait during maintenance.
-const MAINTENANCE_RETRY_AFTER: u64 = 120;
-
 /// The native face's routes: `/v1/...`, `/healthz`, `/readyz` and the JWKS.
 pub fn routes() -> Router<AppState> {
     let admin = Router::new()
@@ -108,13 +105,13 @@ pub fn exempt_from_maintenance(path: &str) -> bool {
 }
 
 /// The native answer during maintenance.
-pub fn maintenance() -> Response {
+pub fn maintenance(retry_after: std::time::Duration) -> Response {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "maintenance",
         "The server is in maintenance; try again later",
     )
-    .retry_after(MAINTENANCE_RETRY_AFTER)
+    .retry_after(retry_after.as_secs())
     .into_response()
 }
 

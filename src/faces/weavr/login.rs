@@ -2,7 +2,7 @@
 
 use super::{GatedApplication, InvalidField, WeavrError, WeavrJson, ids_for};
 use crate::domain::{Email, LoginId, Password};
-use crate::engine::{AppSelector, LoginOutcome, LoginRequest, SecondFactorAt};
+use crate::engine::{AppSelector, LoginOutcome, LoginRequest, profile};
 use crate::http::{AppState, ClientAddress};
 use axum::Json;
 use axum::extract::State;
@@ -31,9 +31,14 @@ pub async fn login(
         Err(fields) => return WeavrError::Syntax(fields).into_response(),
     };
     let request = LoginRequest {
-        second_factor: SecondFactorAt::StepUp,
         device_token,
-        ..LoginRequest::new(login, password, AppSelector::Id(app), source)
+        ..LoginRequest::for_face(
+            &profile::WEAVR,
+            login,
+            password,
+            AppSelector::Id(app),
+            source,
+        )
     };
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {

@@ -26,15 +26,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::Value;
-use std::time::Duration;
-
-/// Seconds a client is told to wait during maintenance.
-const MAINTENANCE_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// A bearer as this face presents it: Weavr accepts an access token wherever it accepts the
 /// session token (its contract), so access tokens may manage here.
 fn presented(token: &str) -> crate::engine::Presented<'_> {
-    crate::engine::Presented::new(token, crate::engine::AccessTokenUse::Manage)
+    crate::engine::Presented::new(token, crate::engine::profile::WEAVR.access_tokens)
 }
 
 /// The face's routes, behind its gate.
@@ -83,8 +79,8 @@ async fn method_not_allowed() -> WeavrError {
 
 /// Maintenance (503) first, then the `api-key` (401): neither says more than its status.
 async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.engine.maintenance().await {
-        return WeavrError::Unavailable(MAINTENANCE_RETRY_AFTER).into_response();
+    if let Some(retry_after) = state.engine.maintenance_retry().await {
+        return WeavrError::Unavailable(retry_after).into_response();
     }
     let key = request
         .headers()

@@ -4,7 +4,7 @@ use super::{
     IdentityId, InvalidField, WeavrBearer, WeavrError, WeavrJson, ids_for, parse_identity,
 };
 use crate::domain::Password;
-use crate::engine::{LoginOutcome, LogoutScope, SecondFactorAt};
+use crate::engine::{LoginOutcome, LogoutScope, profile};
 use crate::http::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -111,7 +111,7 @@ pub async fn update_password(
     };
     let outcome = state
         .engine
-        .change_password(super::presented(&token), &old, new, SecondFactorAt::StepUp)
+        .change_password(super::presented(&token), &old, new, &profile::WEAVR)
         .await;
     let session = match outcome {
         Ok(LoginOutcome::Authenticated(session)) => session,
