@@ -4,7 +4,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
 use std::convert::Infallible;
 use std::fmt;
@@ -47,14 +47,10 @@ pub fn device_token(headers: &HeaderMap) -> Option<SecretString> {
 
 /// The value of the cookie `name`, if the request carries a non-empty one.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, value)| *key == name && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    axum_extra::extract::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// `Set-Cookie` for a device token: HttpOnly, for the whole host, as long as the token lives;
@@ -71,6 +67,7 @@ pub fn device_cookie(token: &str, lifetime: Duration, secure: bool) -> Option<He
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
     use secrecy::ExposeSecret;
 
     #[test]
