@@ -2,11 +2,9 @@
 //! number matching, and TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps).
 
 use data_encoding::BASE32_NOPAD;
-use hmac::{Hmac, Mac};
 use rand::Rng;
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -71,18 +69,16 @@ pub fn totp_at(secret: &SecretString, step: i64) -> Option<String> {
         .map(|c| c.to_ascii_uppercase())
         .collect();
     let key = BASE32_NOPAD.decode(normalised.as_bytes()).ok()?;
-    let mut mac = Hmac::<Sha1>::new_from_slice(&key).ok()?;
-    mac.update(&step.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    // RFC 4226 §5.3 dynamic truncation.
-    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
-    let word = u32::from_be_bytes([
-        digest[offset] & 0x7f,
-        digest[offset + 1],
-        digest[offset + 2],
-        digest[offset + 3],
-    ]);
-    Some(format!("{:06}", word % 10u32.pow(CODE_DIGITS)))
+    // Unchecked: imported secrets may be shorter than the 128 bits totp-rs asks of new ones.
+    let totp = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        usize::try_from(CODE_DIGITS).ok()?,
+        1,
+        u64::try_from(TOTP_STEP_SECS).ok()?,
+        key,
+    );
+    let at = u64::try_from(step).ok()?.checked_mul(totp.step)?;
+    Some(totp.generate(at))
 }
 
 /// The step (within ±1 of `now_step`) at which `code` is the TOTP of `secret`, if any.
