@@ -16,15 +16,7 @@ use crate::domain::{
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
-/// Where a sign-in comes from; external accounts may use a tooling password only from a CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientKind {
-    /// A browser or app.
-    #[default]
-    Web,
-    /// A command-line tool.
-    Tooling,
-}
+pub use crate::domain::ClientKind;
 
 /// When a face's clients prove a second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -227,6 +219,7 @@ impl Engine {
             second_factor: request.second_factor,
             mfa_via: request.mfa_via,
             require_organization: request.require_organization,
+            client: request.client,
         };
         let mut outcome = self.admit(user, &app, &scope).await?;
         outcome.session_mut().device_token = Some(device_token);
@@ -330,6 +323,7 @@ impl Engine {
                     organization,
                     SessionKind::PasswordUpdate,
                     Assurance::Aal1,
+                    scope.client,
                 )
                 .await?;
             return Ok(LoginOutcome::PasswordUpdateRequired(session));
@@ -346,6 +340,7 @@ impl Engine {
                     organization,
                     SessionKind::MfaPending,
                     Assurance::Aal1,
+                    scope.client,
                 )
                 .await?;
             let due = self
@@ -354,7 +349,14 @@ impl Engine {
             return Ok(LoginOutcome::MfaRequired(session, Box::new(due)));
         }
         let session = self
-            .open_session(&user, app, organization, SessionKind::Auth, Assurance::Aal1)
+            .open_session(
+                &user,
+                app,
+                organization,
+                SessionKind::Auth,
+                Assurance::Aal1,
+                scope.client,
+            )
             .await?;
         Ok(LoginOutcome::Authenticated(session))
     }

@@ -214,6 +214,7 @@ impl Engine {
                 organization,
                 SessionKind::Auth,
                 Assurance::Aal2,
+                pending.client,
             )
             .await?;
         self.audit_mfa(live, "success").await;

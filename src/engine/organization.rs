@@ -17,6 +17,8 @@ pub(crate) struct Scope {
     pub mfa_via: super::mfa::MfaVia,
     /// Whether a session without an organisation is refused.
     pub require_organization: bool,
+    /// The kind of client signing in, which the session keeps.
+    pub client: crate::domain::ClientKind,
 }
 
 impl Engine {

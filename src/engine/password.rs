@@ -125,6 +125,7 @@ impl Engine {
             second_factor: profile.second_factor,
             mfa_via: profile.mfa_via,
             require_organization: false,
+            client: live.session().client,
         };
         self.admit(user, &app, &scope).await
     }

@@ -155,6 +155,7 @@ impl Engine {
         organization: Option<Organization>,
         kind: SessionKind,
         assurance: Assurance,
+        client: crate::domain::ClientKind,
     ) -> EngineResult<IssuedSession> {
         let now = self.now();
         let (idle, absolute) = match kind {
@@ -180,6 +181,7 @@ impl Engine {
             expires_at: now + absolute,
             revoked_at: None,
             stepped_up_at: (assurance == Assurance::Aal2).then_some(now),
+            client,
         };
         self.store.insert_session(&session).await?;
         Ok(IssuedSession {

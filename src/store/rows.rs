@@ -208,6 +208,7 @@ pub struct SessionRow {
     expires_at: i64,
     revoked_at: Option<i64>,
     stepped_up_at: Option<i64>,
+    client: String,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -227,6 +228,10 @@ impl TryFrom<SessionRow> for Session {
             expires_at: time_of(r.expires_at, "sessions.expires_at")?,
             revoked_at: opt_time(r.revoked_at, "sessions.revoked_at")?,
             stepped_up_at: opt_time(r.stepped_up_at, "sessions.stepped_up_at")?,
+            client: parsed(
+                crate::domain::ClientKind::parse(&r.client),
+                "sessions.client",
+            )?,
         })
     }
 }

@@ -35,7 +35,7 @@ macro_rules! application_columns {
 macro_rules! session_columns {
     () => {
         "id, token_hash, user_id, kind, assurance, application_id, organization_id, created_at, \
-         last_seen_at, idle_secs, expires_at, revoked_at, stepped_up_at"
+         last_seen_at, idle_secs, expires_at, revoked_at, stepped_up_at, client"
     };
 }
 
@@ -129,7 +129,7 @@ pub(super) const INSERT_API_KEY: &str =
 pub(super) const INSERT_SESSION: &str = concat!(
     "INSERT INTO sessions (",
     session_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 );
 pub(super) const SESSION_BY_TOKEN_HASH: &str = concat!(
     "SELECT ",
@@ -574,6 +574,7 @@ macro_rules! impl_sql_store {
                     .bind(ts(s.expires_at))
                     .bind(s.revoked_at.map(ts))
                     .bind(s.stepped_up_at.map(ts))
+                    .bind(s.client.as_str())
                     .execute(&self.pool)
                     .await?;
                 Ok(())

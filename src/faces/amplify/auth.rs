@@ -154,13 +154,6 @@ fn parse_login(fields: &Map<String, Value>) -> Result<LoginFields, AmplifyError>
     })
 }
 
-fn from_name(client: ClientKind) -> &'static str {
-    match client {
-        ClientKind::Web => "web",
-        ClientKind::Tooling => "cli",
-    }
-}
-
 /// `POST {base}/auth/login`.
 pub async fn login(
     State(state): State<AppState>,
@@ -203,12 +196,8 @@ pub async fn login(
         )
     };
     match state.engine.login(request).await {
-        Ok(LoginOutcome::Authenticated(session)) => {
-            issued(&state, &session, from_name(client), false, secure).await
-        }
-        Ok(LoginOutcome::MfaRequired(session, _)) => {
-            issued(&state, &session, from_name(client), true, secure).await
-        }
+        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure).await,
+        Ok(LoginOutcome::MfaRequired(session, _)) => issued(&state, &session, true, secure).await,
         Ok(LoginOutcome::PasswordUpdateRequired(_)) => {
             AmplifyError::new(StatusCode::BAD_REQUEST, "User must reset password.")
                 .internal(13)
@@ -222,7 +211,6 @@ pub async fn login(
 async fn issued(
     state: &AppState,
     session: &IssuedSession,
-    from: &'static str,
     device_auth_required: bool,
     secure: bool,
 ) -> Response {
@@ -236,7 +224,7 @@ async fn issued(
         session: &session.session,
         user: &session.user,
         identities: &identities,
-        from,
+        from: session.session.client.as_str(),
         expiry: session.idle_deadline(),
         device_auth_required,
     });
@@ -266,7 +254,7 @@ async fn live_info(
         session: live.session(),
         user: live.user(),
         identities: &identities,
-        from: "web",
+        from: live.session().client.as_str(),
         expiry: live.idle_deadline,
         device_auth_required: false,
     }))
@@ -290,9 +278,7 @@ pub async fn device_auth(
         Err(e) => return e.into_response(),
     };
     match state.engine.complete_login_mfa(&token, None, &code).await {
-        Ok(LoginOutcome::Authenticated(session)) => {
-            issued(&state, &session, "web", false, secure).await
-        }
+        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure).await,
         Ok(_) => AmplifyError::login_required().into_response(),
         Err(e) => AmplifyError::from(e).into_response(),
     }

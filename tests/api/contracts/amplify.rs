@@ -131,9 +131,34 @@ async fn amplify_contract(backend: Backend) {
             .await
             .unwrap()
     );
+    let cli = login(json!({"username": "ann@example.test", "password": PASSWORD, "from": "cli"}))
+        .await
+        .unwrap();
+    let cli_sid = cli.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("connect.sid=")
+        .to_owned();
+    pin!("amplify_login_cli", cli);
+    // The session remembers that it was opened from a CLI.
+    let found = app
+        .client
+        .get(url("/auth/findSession"))
+        .bearer_auth(&cli_sid)
+        .send()
+        .await
+        .unwrap();
+    let found: Value = found.json().await.unwrap();
+    assert_eq!(found["result"]["from"], "cli");
     pin!(
-        "amplify_login_cli",
-        login(json!({"username": "ann@example.test", "password": PASSWORD, "from": "cli"}))
+        "amplify_check_session_cli",
+        app.client
+            .get(url("/auth/checkSession"))
+            .bearer_auth(&cli_sid)
+            .send()
             .await
             .unwrap()
     );
