@@ -31,6 +31,20 @@ pub enum Introspection {
     },
 }
 
+/// The identities among a user's memberships: active memberships of active organisations.
+pub(crate) fn active_identities(
+    memberships: Vec<crate::store::MembershipWithOrg>,
+) -> Vec<Identity> {
+    memberships
+        .into_iter()
+        .filter(|(m, o)| m.status == MembershipStatus::Active && o.status == OrgStatus::Active)
+        .map(|(m, organization)| Identity {
+            organization,
+            role: m.role,
+        })
+        .collect()
+}
+
 impl Engine {
     /// The active organisations of the session's user, active memberships only.
     pub async fn identities(&self, bearer: &str) -> EngineResult<Vec<Identity>> {
@@ -41,15 +55,9 @@ impl Engine {
     /// A user's active organisations, active memberships only (for a face describing a session
     /// it just opened, of any kind).
     pub async fn identities_of(&self, user: &crate::domain::User) -> EngineResult<Vec<Identity>> {
-        let memberships = self.store.memberships_of(&user.id).await?;
-        Ok(memberships
-            .into_iter()
-            .filter(|(m, o)| m.status == MembershipStatus::Active && o.status == OrgStatus::Active)
-            .map(|(m, organization)| Identity {
-                organization,
-                role: m.role,
-            })
-            .collect())
+        Ok(active_identities(
+            self.store.memberships_of(&user.id).await?,
+        ))
     }
 
     /// Moves the session to another of its user's organisations.

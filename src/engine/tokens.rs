@@ -54,6 +54,11 @@ pub struct AccessToken {
     pub expires_in: i64,
     /// The organisation it acts for.
     pub organization: String,
+    /// The user it was issued to.
+    pub user_id: String,
+    /// The user's identities (active memberships of active organisations), for faces that
+    /// answer with them.
+    pub identities: Vec<super::Identity>,
 }
 
 /// The keys this instance signs and verifies with.
@@ -228,10 +233,13 @@ impl Engine {
                 .ok_or_else(|| EngineError::Internal("no signing key".to_owned()))?;
             jwt::sign(&claims, kid, key).map_err(|e| EngineError::Internal(e.to_string()))?
         };
+        let identities = super::identities::active_identities(memberships);
         Ok(AccessToken {
             token: secrecy::SecretString::from(token),
             expires_in: lifetime.whole_seconds(),
             organization: org_id,
+            user_id: live.user().id.clone(),
+            identities,
         })
     }
 

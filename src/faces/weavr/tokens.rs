@@ -57,18 +57,10 @@ pub async fn access_token(
         Ok(issued) => issued,
         Err(e) => return WeavrError::from(e).into_response(),
     };
-    let live = match state.engine.session(&token).await {
-        Ok(live) => live,
-        Err(e) => return WeavrError::from(e).into_response(),
-    };
-    let identities = match state.engine.identities_of(live.user()).await {
-        Ok(identities) => identities,
-        Err(e) => return WeavrError::from(e).into_response(),
-    };
     let (identity, credentials) = ids_for(
-        &identities,
+        &issued.identities,
         Some(issued.organization.as_str()),
-        &live.user().id,
+        &issued.user_id,
     );
     Json(json!({
         "token": issued.token.expose_secret(),
