@@ -22,6 +22,13 @@ pub enum AppSelector {
     ApiKey(String),
     /// By a URL one of its hostnames covers; the longest matching entry wins (Axonize's `url`).
     Url(String),
+    /// By id, where the URL must name the same application (Axonize's `appId` with `url`).
+    IdAtUrl {
+        /// The application's id.
+        id: String,
+        /// A URL one of its hostnames must cover.
+        url: String,
+    },
 }
 
 /// Where a sign-in was made: the request's host (without port) and path.
@@ -219,6 +226,13 @@ impl Engine {
                 Some(location) => self.application_at(&location).await?,
                 None => None,
             },
+            AppSelector::IdAtUrl { id, url } => {
+                let at_url = Box::pin(self.application(&AppSelector::Url(url.clone()))).await?;
+                if at_url.id != *id {
+                    return Err(EngineError::ApplicationMismatch);
+                }
+                Some(at_url)
+            }
         };
         found.ok_or(EngineError::UnknownApplication)
     }

@@ -48,6 +48,9 @@ pub enum EngineError {
     /// The named application does not exist.
     #[error("unknown application")]
     UnknownApplication,
+    /// An application was named twice (by id and by URL) and the two disagree.
+    #[error("the application's id and URL name different applications")]
+    ApplicationMismatch,
     /// The application does not allow sign-in on this host.
     #[error("sign-in is not allowed on this host")]
     HostnameNotAllowed,
@@ -174,6 +177,7 @@ impl EngineError {
             Self::Validation(_) => "validation_failed",
             Self::InvalidCredentials => "invalid_credentials",
             Self::UnknownApplication => "unknown_application",
+            Self::ApplicationMismatch => "application_mismatch",
             Self::HostnameNotAllowed => "hostname_not_allowed",
             Self::AccountLocked { .. } => "account_locked",
             Self::RateLimited { .. } => "rate_limited",

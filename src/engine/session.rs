@@ -265,6 +265,21 @@ impl Engine {
         }
     }
 
+    /// A full session, for an application if one is named: without a name the token is
+    /// validated for the application it was issued for; with one, the two must match
+    /// (`unauthenticated` otherwise, as for any token that is not good here).
+    pub async fn session_for_application(
+        &self,
+        bearer: &str,
+        application: Option<&str>,
+    ) -> EngineResult<LiveSession> {
+        let live = self.session(bearer).await?;
+        match application {
+            Some(id) if id != live.session().application_id => Err(EngineError::Unauthenticated),
+            _ => Ok(live),
+        }
+    }
+
     /// A full session presented to manage it: by its session token, or by an access token
     /// where the face lets access tokens manage (see [`AccessTokenUse`]).
     pub(crate) async fn managed_session(&self, bearer: Presented<'_>) -> EngineResult<LiveSession> {

@@ -436,10 +436,29 @@ async fn validate_token_before_and_after(backend: Backend) {
         body,
         json!({"valid": true, "name": "Ann Example", "expiresAt": "2026-03-01T09:05:00Z"})
     );
+    let (status, without) = answer(validate(&app, &token, None).await).await;
     assert_eq!(
-        validate(&app, &token, None).await.status(),
-        401,
-        "appId is needed"
+        (status, without),
+        (200, body),
+        "without appId the token is validated for the application it was issued for"
+    );
+    assert_eq!(
+        answer(validate(&app, &token, Some(SUB)).await).await,
+        (401, error("Invalid or expired token.")),
+        "with appId the two must match"
+    );
+    let by_url = login(
+        &app,
+        None,
+        json!({"email": "ann@example.test", "password": PASSWORD,
+               "url": "https://demo.example.test/sub/page"}),
+    )
+    .await;
+    let by_url = token_of(by_url).await;
+    assert_eq!(
+        validate(&app, &by_url, None).await.status(),
+        200,
+        "a user who signed in by url has no appId to send"
     );
     app.advance(time::Duration::minutes(6));
     assert_eq!(validate(&app, &token, Some(MAIN)).await.status(), 401);

@@ -177,7 +177,9 @@ impl From<EngineError> for AmplifyError {
             EngineError::InvalidCredentials | EngineError::AccountLocked { .. } => {
                 fail(S::BAD_REQUEST, INVALID_LOGIN).internal(2)
             }
-            EngineError::HostnameNotAllowed | EngineError::UnknownApplication => {
+            EngineError::HostnameNotAllowed
+            | EngineError::UnknownApplication
+            | EngineError::ApplicationMismatch => {
                 fail(S::BAD_REQUEST, "Sign-in not supported on this hostname.")
             }
             EngineError::RateLimited { retry_after, .. } => Self {

@@ -41,7 +41,7 @@ pub async fn login(
     let (Ok(email), Ok(password)) = (Email::parse(&email), Password::parse(password)) else {
         return AxonizeError::bad_request("Email and password are required.").into_response();
     };
-    let selector = match application(&state, app_id(&headers), body.string("url")).await {
+    let selector = match application(app_id(&headers), body.string("url")) {
         Ok(selector) => selector,
         Err(e) => return e.into_response(),
     };
@@ -81,32 +81,16 @@ pub async fn login(
     }
 }
 
-/// The application: by `appId`, by `url`, or by both when they agree.
-async fn application(
-    state: &AppState,
-    app_id: Option<String>,
-    url: Option<String>,
-) -> Result<AppSelector, AxonizeError> {
+/// The application the request names: by `appId`, by `url`, or by both (which the engine
+/// checks agree).
+fn application(app_id: Option<String>, url: Option<String>) -> Result<AppSelector, AxonizeError> {
     match (app_id, url) {
         (None, None) => Err(AxonizeError::bad_request(
             "The appId header or the url is required.",
         )),
         (Some(id), None) => Ok(AppSelector::Id(id)),
         (None, Some(url)) => Ok(AppSelector::Url(url)),
-        (Some(id), Some(url)) => {
-            let by_url = state
-                .engine
-                .application_id(&AppSelector::Url(url))
-                .await
-                .map_err(AxonizeError::from)?;
-            if by_url == id {
-                Ok(AppSelector::Id(id))
-            } else {
-                Err(AxonizeError::bad_request(
-                    "The appId and the url name different applications.",
-                ))
-            }
-        }
+        (Some(id), Some(url)) => Ok(AppSelector::IdAtUrl { id, url }),
     }
 }
 
@@ -181,18 +165,21 @@ pub async fn resend_binding_code(
 
 /// `GET {base}/api/auth/validateToken` with `Authorization: bearer …` and `appId`.
 pub async fn validate_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let invalid = || AxonizeError::new(StatusCode::UNAUTHORIZED, "Invalid or expired token.");
-    let (Some(token), Some(app)) = (bearer(&headers), app_id(&headers)) else {
-        return invalid().into_response();
+    let Some(token) = bearer(&headers) else {
+        return AxonizeError::from(crate::engine::EngineError::Unauthenticated).into_response();
     };
-    match state.engine.session(&token).await {
-        Ok(live) if live.session().application_id == app => Json(json!({
+    let app = app_id(&headers);
+    match state
+        .engine
+        .session_for_application(&token, app.as_deref())
+        .await
+    {
+        Ok(live) => Json(json!({
             "valid": true,
             "name": live.user().name,
             "expiresAt": crate::http::rfc3339(live.idle_deadline),
         }))
         .into_response(),
-        Ok(_) => invalid().into_response(),
         Err(e) => AxonizeError::from(e).into_response(),
     }
 }

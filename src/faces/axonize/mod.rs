@@ -146,6 +146,10 @@ impl From<EngineError> for AxonizeError {
                 fail(S::BAD_REQUEST, "Invalid request.")
             }
             EngineError::UnknownApplication => fail(S::BAD_REQUEST, "Application not found."),
+            EngineError::ApplicationMismatch => fail(
+                S::BAD_REQUEST,
+                "The appId and the url name different applications.",
+            ),
             EngineError::InvalidCredentials
             | EngineError::AccountPendingActivation
             | EngineError::AccountDisabled

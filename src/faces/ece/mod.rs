@@ -143,6 +143,7 @@ impl From<EngineError> for EceError {
             EngineError::InvalidCredentials
             | EngineError::AccountLocked { .. }
             | EngineError::UnknownApplication
+            | EngineError::ApplicationMismatch
             | EngineError::HostnameNotAllowed
             | EngineError::ExternalAccount
             | EngineError::ExternalAccountTooling

@@ -119,6 +119,10 @@ impl From<EngineError> for Problem {
                 problem(S::UNAUTHORIZED, "Invalid login or password")
             }
             EngineError::UnknownApplication => problem(S::BAD_REQUEST, "Unknown application"),
+            EngineError::ApplicationMismatch => problem(
+                S::BAD_REQUEST,
+                "The application's id and URL name different applications",
+            ),
             EngineError::HostnameNotAllowed => {
                 problem(S::FORBIDDEN, "Sign-in is not allowed on this host")
             }

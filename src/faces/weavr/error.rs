@@ -171,9 +171,9 @@ impl From<EngineError> for WeavrError {
                 tracing::error!(%cause, face = "weavr", "directory failed");
                 Self::Status(S::BAD_GATEWAY)
             }
-            EngineError::UnknownApplication | EngineError::Unauthenticated => {
-                Self::Status(S::UNAUTHORIZED)
-            }
+            EngineError::UnknownApplication
+            | EngineError::ApplicationMismatch
+            | EngineError::Unauthenticated => Self::Status(S::UNAUTHORIZED),
             EngineError::AccountLocked { retry_after, .. } => Self::Locked(retry_after),
             EngineError::RateLimited { retry_after, limit } => {
                 Self::RateLimited { retry_after, limit }
