@@ -314,7 +314,20 @@ impl Engine {
             UserStatus::PendingActivation => return Err(EngineError::AccountPendingActivation),
             UserStatus::Disabled => return Err(EngineError::AccountDisabled),
         }
-        let organization = self.choose_organization(&user, app, scope).await?;
+        let (organization, identities) = self.choose_organization(&user, app, scope).await?;
+        let mut outcome = self.open_for(user, app, scope, organization).await?;
+        outcome.session_mut().identities = identities;
+        Ok(outcome)
+    }
+
+    /// Step 8: the kind of session a proven password opens.
+    async fn open_for(
+        &self,
+        user: User,
+        app: &Application,
+        scope: &Scope,
+        organization: Option<crate::domain::Organization>,
+    ) -> EngineResult<LoginOutcome> {
         if password_update_due(&user, self.now()) {
             let session = self
                 .open_session(

@@ -207,7 +207,7 @@ impl Engine {
             Some(id) => self.store.organization_by_id(id).await?,
             None => None,
         };
-        let session = self
+        let mut session = self
             .open_session(
                 live.user(),
                 &app,
@@ -217,6 +217,7 @@ impl Engine {
                 pending.client,
             )
             .await?;
+        session.identities = self.identities_of(live.user()).await?;
         self.audit_mfa(live, "success").await;
         Ok(LoginOutcome::Authenticated(session))
     }

@@ -22,13 +22,14 @@ pub(crate) struct Scope {
 }
 
 impl Engine {
-    /// The organisation the session will act for; `None` for a user with no memberships.
+    /// The organisation the session will act for (`None` for a user with no memberships), and
+    /// the user's identities.
     pub(crate) async fn choose_organization(
         &self,
         user: &User,
         app: &Application,
         scope: &Scope,
-    ) -> EngineResult<Option<Organization>> {
+    ) -> EngineResult<(Option<Organization>, Vec<super::Identity>)> {
         if let Some(provider) = &scope.provider {
             let org = self.store.organization_by_id(provider).await?;
             if !org.is_some_and(|o| o.consumer_access) {
@@ -37,11 +38,12 @@ impl Engine {
         }
         let memberships = self.store.memberships_of(&user.id).await?;
         let chosen = choose(&memberships, app, scope.organization.as_deref())?;
-        match chosen {
-            Some(org) if org.idp_required => Err(EngineError::IdpRequired),
-            None if scope.require_organization => Err(EngineError::NoActiveOrganization),
-            other => Ok(other),
-        }
+        let chosen = match chosen {
+            Some(org) if org.idp_required => return Err(EngineError::IdpRequired),
+            None if scope.require_organization => return Err(EngineError::NoActiveOrganization),
+            other => other,
+        };
+        Ok((chosen, super::identities::active_identities(memberships)))
     }
 }
 

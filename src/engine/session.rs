@@ -28,6 +28,9 @@ pub struct IssuedSession {
     pub organization: Option<Organization>,
     /// The device token of a password sign-in (see `lockout.rs`), to hand to the client.
     pub device_token: Option<SecretString>,
+    /// The user's identities (active memberships of active organisations), for faces that
+    /// answer with them.
+    pub identities: Vec<super::Identity>,
 }
 
 impl IssuedSession {
@@ -190,6 +193,7 @@ impl Engine {
             user: user.clone(),
             organization,
             device_token: None,
+            identities: Vec::new(),
         })
     }
 

@@ -196,8 +196,8 @@ pub async fn login(
         )
     };
     match state.engine.login(request).await {
-        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure).await,
-        Ok(LoginOutcome::MfaRequired(session, _)) => issued(&state, &session, true, secure).await,
+        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure),
+        Ok(LoginOutcome::MfaRequired(session, _)) => issued(&state, &session, true, secure),
         Ok(LoginOutcome::PasswordUpdateRequired(_)) => {
             AmplifyError::new(StatusCode::BAD_REQUEST, "User must reset password.")
                 .internal(13)
@@ -208,22 +208,18 @@ pub async fn login(
 }
 
 /// 200 SessionInfo for a session just opened, with its cookie.
-async fn issued(
+fn issued(
     state: &AppState,
     session: &IssuedSession,
     device_auth_required: bool,
     secure: bool,
 ) -> Response {
-    let identities = match state.engine.identities_of(&session.user).await {
-        Ok(identities) => identities,
-        Err(e) => return AmplifyError::from(e).into_response(),
-    };
     let sid = session.token.expose_secret();
     let info = SessionInfo::from(SessionParts {
         sid,
         session: &session.session,
         user: &session.user,
-        identities: &identities,
+        identities: &session.identities,
         from: session.session.client.as_str(),
         expiry: session.idle_deadline(),
         device_auth_required,
@@ -278,7 +274,7 @@ pub async fn device_auth(
         Err(e) => return e.into_response(),
     };
     match state.engine.complete_login_mfa(&token, None, &code).await {
-        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure).await,
+        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure),
         Ok(_) => AmplifyError::login_required().into_response(),
         Err(e) => AmplifyError::from(e).into_response(),
     }

@@ -43,12 +43,8 @@ pub async fn login(
     match state.engine.login(request).await {
         Ok(LoginOutcome::Authenticated(session)) => {
             let token = session.token.expose_secret();
-            let identities = match state.engine.identities_of(&session.user).await {
-                Ok(identities) => identities,
-                Err(e) => return WeavrError::from(e).into_response(),
-            };
             let (identity, credentials) = ids_for(
-                &identities,
+                &session.identities,
                 session.session.organization_id.as_deref(),
                 &session.user.id,
             );

@@ -113,12 +113,8 @@ pub async fn update_password(
         Err(e) => return WeavrError::from(e).into_response(),
     };
     let token = session.token.expose_secret();
-    let identities = match state.engine.identities_of(&session.user).await {
-        Ok(identities) => identities,
-        Err(e) => return WeavrError::from(e).into_response(),
-    };
     let (identity, _) = ids_for(
-        &identities,
+        &session.identities,
         session.session.organization_id.as_deref(),
         &session.user.id,
     );

@@ -43,6 +43,13 @@ async fn provision(app: &TestApp) {
     .await;
 }
 
+/// The session id a response's `Set-Cookie: connect.sid=…` carries.
+fn sid_of(response: &reqwest::Response) -> String {
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    let pair = cookie.split(';').next().unwrap();
+    pair.trim_start_matches("connect.sid=").to_owned()
+}
+
 fn as_user(email: &str, password: &str) -> Value {
     json!({"username": email, "password": password})
 }
@@ -58,14 +65,7 @@ async fn amplify_contract(backend: Backend) {
     let login = |body: Value| app.client.post(url("/auth/login")).json(&body).send();
 
     let ok = login(as_user("ann@example.test", PASSWORD)).await.unwrap();
-    let sid = ok.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("connect.sid=")
-        .to_owned();
+    let sid = sid_of(&ok);
     pin!("amplify_login_ok", ok);
     let rows: [(&str, Value); 14] = [
         (
@@ -134,14 +134,7 @@ async fn amplify_contract(backend: Backend) {
     let cli = login(json!({"username": "ann@example.test", "password": PASSWORD, "from": "cli"}))
         .await
         .unwrap();
-    let cli_sid = cli.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("connect.sid=")
-        .to_owned();
+    let cli_sid = sid_of(&cli);
     pin!("amplify_login_cli", cli);
     // The session remembers that it was opened from a CLI.
     let found = app
@@ -220,14 +213,7 @@ async fn amplify_contract(backend: Backend) {
     );
 
     let mfa = login(as_user("mfa@example.test", PASSWORD)).await.unwrap();
-    let mfa_sid = mfa.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("connect.sid=")
-        .to_owned();
+    let mfa_sid = sid_of(&mfa);
     pin!("amplify_login_mfa", mfa);
     let device_auth = |code: &str| {
         app.client
