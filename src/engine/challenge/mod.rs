@@ -1,4 +1,4 @@
-//! Challenges (issue 5): a 6-digit code by SMS or email, a TOTP code, or a push approval with
+//! Challenges: a 6-digit code by SMS or email, a TOTP code, or a push approval with
 //! number matching, for finishing a sign-in, a step-up or proving a new factor.
 //!
 //! Codes come from the CSPRNG (`123456` in sandbox mode), are kept only as a hash, last five
@@ -13,9 +13,13 @@ use crate::crypto::otp;
 use crate::domain::{
     Challenge, ChallengePurpose, ChallengeStatus, Factor, FactorKind, FactorStatus, Session, User,
 };
-use crate::notify::{Channel, Message};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
+
+mod delivery;
+mod totp;
+
+use delivery::mask;
 
 /// How long a challenge can be answered.
 pub(crate) const CHALLENGE_LIFETIME: Duration = Duration::from_secs(5 * 60);
@@ -325,47 +329,6 @@ impl Engine {
         Err(EngineError::InvalidCode)
     }
 
-    /// Whether `code` is the factor's TOTP now (±1 step) and its step was not accepted before.
-    async fn check_totp(
-        &self,
-        challenge: &Challenge,
-        code: &str,
-        now: time::OffsetDateTime,
-    ) -> EngineResult<bool> {
-        let factor_id = challenge
-            .factor_id
-            .as_deref()
-            .ok_or_else(|| EngineError::Internal("TOTP challenge without a factor".to_owned()))?;
-        let Some((_, factor)) = self.store.factor_by_id(factor_id).await? else {
-            return Err(EngineError::ChallengeClosed);
-        };
-        let stored = factor
-            .secret
-            .ok_or_else(|| EngineError::Internal("a TOTP factor without a secret".to_owned()))?;
-        let secret = if stored.starts_with("enc:") || stored.starts_with("plain:") {
-            let opened =
-                crate::crypto::keys::open_bytes(&stored, self.config.keys.encryption_key.as_ref())
-                    .and_then(|bytes| String::from_utf8(bytes).ok());
-            match opened {
-                Some(text) => SecretString::from(text),
-                None => {
-                    return Err(EngineError::Internal(
-                        "a TOTP secret cannot be opened: keys.encryption_key is missing or wrong"
-                            .to_owned(),
-                    ));
-                }
-            }
-        } else {
-            SecretString::from(stored)
-        };
-        let Some(step) = otp::totp_match(&secret, code, otp::totp_step(now.unix_timestamp()))
-        else {
-            return Ok(false);
-        };
-        // One acceptance per time step: a replay (or a parallel twin) is refused here.
-        Ok(self.store.use_totp_step(factor_id, step).await?)
-    }
-
     /// Why a challenge takes no answer: it ran out of time, or it is closed.
     async fn closed_because(&self, id: &str) -> EngineResult<EngineError> {
         let current = self.store.challenge_by_id(id).await?;
@@ -439,51 +402,6 @@ impl Engine {
         }
     }
 
-    /// Sends the code (SMS, email) or tells the push gateway; TOTP sends nothing.
-    async fn deliver_challenge(
-        &self,
-        challenge: &Challenge,
-        code: Option<&SecretString>,
-    ) -> EngineResult<()> {
-        let message = match (challenge.kind, code, challenge.destination.as_deref()) {
-            (FactorKind::Sms, Some(code), Some(phone)) => Message {
-                channel: Channel::Sms,
-                to: phone.to_owned(),
-                subject: String::new(),
-                body: format!(
-                    "Your Doorward code is {}. It expires in 5 minutes. Never share it.",
-                    code.expose_secret()
-                ),
-            },
-            (FactorKind::Email, Some(code), Some(address)) => Message {
-                channel: Channel::Email,
-                to: address.to_owned(),
-                subject: "Your sign-in code".to_owned(),
-                body: format!(
-                    "Your code is:\n\n{}\n\nIt expires in 5 minutes. If you did not ask for it, \
-                     change your password.\n",
-                    code.expose_secret()
-                ),
-            },
-            (FactorKind::Push, _, _) => Message {
-                channel: Channel::Push,
-                to: challenge.factor_id.clone().unwrap_or_default(),
-                subject: String::new(),
-                body: serde_json::json!({
-                    "device_id": challenge.factor_id,
-                    "challenge_id": challenge.id,
-                    "purpose": challenge.purpose.as_str(),
-                })
-                .to_string(),
-            },
-            _ => return Ok(()),
-        };
-        self.notifier
-            .send(message, self.now())
-            .await
-            .map_err(|e| EngineError::Internal(e.to_string()))
-    }
-
     async fn audit_challenge(&self, challenge: &Challenge, kind: &str, outcome: &str) {
         let kind = format!("{kind}:{}:{}", challenge.purpose, challenge.kind);
         self.audit(Event {
@@ -496,38 +414,9 @@ impl Engine {
     }
 }
 
-/// A phone number or email address with most of it hidden.
-fn mask(destination: &str) -> String {
-    if let Some((local, domain)) = destination.split_once('@') {
-        let first: String = local.chars().take(1).collect();
-        return format!("{first}•••@{domain}");
-    }
-    let chars: Vec<char> = destination.chars().collect();
-    let keep_end = 2.min(chars.len());
-    let keep_start = 3.min(chars.len() - keep_end);
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_start || i >= chars.len() - keep_end {
-                *c
-            } else {
-                '•'
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn destinations_are_masked() {
-        assert_eq!(mask("+447700900123"), "+44••••••••23");
-        assert_eq!(mask("ann@example.test"), "a•••@example.test");
-        assert_eq!(mask("12"), "12");
-    }
 
     #[test]
     fn a_choice_is_a_kind_or_an_id() {
