@@ -81,6 +81,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
     faces
         .fallback(native::not_found)
         .layer(from_fn_with_state(state.clone(), maintenance_guard))
+        .layer(axum::middleware::from_fn(log_failures))
         .layer(from_fn_with_state(state.clone(), input_guard))
         .method_not_allowed_fallback(native::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
@@ -103,6 +104,15 @@ pub fn router(engine: Arc<Engine>) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Logs a request's internal failure once, with its cause chain, inside the request's span.
+async fn log_failures(request: Request, next: Next) -> Response {
+    let (response, failure) = crate::http::collect_failure(next.run(request)).await;
+    if let Some(failure) = failure {
+        tracing::error!(status = %response.status(), error = %failure.chain(), "request failed");
+    }
+    response
 }
 
 /// Refuses an ambiguous or unstorable request target (`http::guard`) before routing, in the

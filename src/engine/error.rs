@@ -165,9 +165,52 @@ pub enum EngineError {
         /// When to try again.
         retry_after: Duration,
     },
-    /// Something failed inside; the cause is logged, never sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Something failed inside; the cause is logged (with its sources), never sent.
+    #[error("internal error")]
+    Internal(#[source] Failure),
+}
+
+/// An unexpected failure, kept whole for the log — its message and its `source()` chain — and
+/// never sent to a client. Cheap to clone, so a face can hand it to the response.
+#[derive(Debug, Clone)]
+pub struct Failure(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Failure {
+    /// Wraps a cause (an error, or a message for a broken invariant).
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(std::sync::Arc::from(cause.into()))
+    }
+
+    /// The cause and every source under it, `outer: inner: innermost`.
+    pub fn chain(&self) -> String {
+        let mut text = self.0.to_string();
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl EngineError {
+    /// An internal error with its cause.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(Failure::new(cause))
+    }
 }
 
 impl EngineError {
@@ -225,7 +268,7 @@ impl From<StoreError> for EngineError {
         match e {
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::NotFound => Self::NotFound("record"),
-            other => Self::Internal(other.to_string()),
+            other => Self::internal(other),
         }
     }
 }
@@ -234,7 +277,7 @@ impl From<StoreError> for EngineError {
 pub(crate) fn hash_error(e: HashError, retry_after: Duration) -> EngineError {
     match e {
         HashError::Busy => EngineError::Busy { retry_after },
-        HashError::Stopped | HashError::Malformed => EngineError::Internal(e.to_string()),
+        HashError::Stopped | HashError::Malformed => EngineError::internal(e),
     }
 }
 

@@ -366,7 +366,7 @@ impl Engine {
     fn seal_totp_secret(&self, secret: &SecretString) -> EngineResult<String> {
         match self.config.keys.encryption_key.as_ref() {
             Some(kek) => keys::seal_bytes(secret.expose_secret().as_bytes(), Some(kek))
-                .map_err(|e| EngineError::Internal(e.to_string())),
+                .map_err(EngineError::internal),
             None => Ok(secret.expose_secret().to_owned()),
         }
     }

@@ -160,7 +160,7 @@ async fn detached<T: Send + 'static>(
 ) -> EngineResult<T> {
     match tokio::spawn(work).await {
         Ok(done) => done.map_err(EngineError::from),
-        Err(e) => Err(EngineError::Internal(format!(
+        Err(e) => Err(EngineError::internal(format!(
             "a sign-in counter task failed: {e}"
         ))),
     }

@@ -33,7 +33,7 @@ mod users;
 
 pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
 pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
-pub use error::{EngineError, EngineResult, PasswordRule};
+pub use error::{EngineError, EngineResult, Failure, PasswordRule};
 pub use factors::Enrolment;
 pub use identities::{Identity, Introspection};
 pub use import::{ImportDocument, ImportReport};

@@ -25,7 +25,7 @@ impl Engine {
         self.notifier
             .send(message, self.now())
             .await
-            .map_err(|e| EngineError::Internal(e.to_string()))
+            .map_err(EngineError::internal)
     }
 
     /// The outbox, newest first.

@@ -115,7 +115,7 @@ impl Engine {
             kid: kid.clone(),
             public_key: keys::public_x(&key),
             private_key: keys::seal(&key, self.config.keys.encryption_key.as_ref())
-                .map_err(|e| EngineError::Internal(e.to_string()))?,
+                .map_err(EngineError::internal)?,
             created_at: self.clock.now(),
             retired_at: None,
         };
@@ -128,7 +128,7 @@ impl Engine {
         let mut ring = KeyRing::default();
         for key in stored {
             let Some(signing) = keys::open(&key.private_key, kek) else {
-                return Err(EngineError::Internal(format!(
+                return Err(EngineError::internal(format!(
                     "signing key {} cannot be opened: is keys.encryption_key right?",
                     key.kid
                 )));
@@ -230,8 +230,8 @@ impl Engine {
             let (kid, key) = ring
                 .signer
                 .as_ref()
-                .ok_or_else(|| EngineError::Internal("no signing key".to_owned()))?;
-            jwt::sign(&claims, kid, key).map_err(|e| EngineError::Internal(e.to_string()))?
+                .ok_or_else(|| EngineError::internal("no signing key"))?;
+            jwt::sign(&claims, kid, key).map_err(EngineError::internal)?
         };
         let identities = super::identities::active_identities(memberships);
         Ok(AccessToken {

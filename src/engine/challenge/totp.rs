@@ -16,13 +16,13 @@ impl Engine {
         let factor_id = challenge
             .factor_id
             .as_deref()
-            .ok_or_else(|| EngineError::Internal("TOTP challenge without a factor".to_owned()))?;
+            .ok_or_else(|| EngineError::internal("TOTP challenge without a factor"))?;
         let Some((_, factor)) = self.store.factor_by_id(factor_id).await? else {
             return Err(EngineError::ChallengeClosed);
         };
         let stored = factor
             .secret
-            .ok_or_else(|| EngineError::Internal("a TOTP factor without a secret".to_owned()))?;
+            .ok_or_else(|| EngineError::internal("a TOTP factor without a secret"))?;
         let secret = if stored.starts_with("enc:") || stored.starts_with("plain:") {
             let opened =
                 crate::crypto::keys::open_bytes(&stored, self.config.keys.encryption_key.as_ref())
@@ -30,9 +30,8 @@ impl Engine {
             match opened {
                 Some(text) => SecretString::from(text),
                 None => {
-                    return Err(EngineError::Internal(
-                        "a TOTP secret cannot be opened: keys.encryption_key is missing or wrong"
-                            .to_owned(),
+                    return Err(EngineError::internal(
+                        "a TOTP secret cannot be opened: keys.encryption_key is missing or wrong",
                     ));
                 }
             }

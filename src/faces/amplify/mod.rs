@@ -200,7 +200,7 @@ impl From<EngineError> for AmplifyError {
                 "Your account signs in through a directory that is not available.",
             ),
             EngineError::DirectoryFailed(cause) => {
-                tracing::error!(%cause, face = "amplify", "directory failed");
+                crate::http::report_failure(&crate::engine::Failure::new(cause.clone()));
                 fail(S::BAD_GATEWAY, "The directory is not available. Please try again later.")
             }
             EngineError::SecondFactorUnavailable => {
@@ -283,7 +283,7 @@ impl From<EngineError> for AmplifyError {
                 )
             },
             EngineError::Internal(cause) => {
-                tracing::error!(%cause, face = "amplify", "internal error");
+                crate::http::report_failure(&cause);
                 fail(S::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
         }

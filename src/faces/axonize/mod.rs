@@ -166,7 +166,7 @@ impl From<EngineError> for AxonizeError {
             | EngineError::ApplicationForbidden
             | EngineError::CurrentPasswordIncorrect => fail(S::UNAUTHORIZED, INVALID_LOGIN),
             EngineError::DirectoryFailed(cause) => {
-                tracing::error!(%cause, face = "axonize", "directory failed");
+                crate::http::report_failure(&crate::engine::Failure::new(cause.clone()));
                 fail(
                     S::BAD_GATEWAY,
                     "The directory is not available. Try again later.",
@@ -220,7 +220,7 @@ impl From<EngineError> for AxonizeError {
             )
             .retry_after(retry_after),
             EngineError::Internal(cause) => {
-                tracing::error!(%cause, face = "axonize", "internal error");
+                crate::http::report_failure(&cause);
                 fail(S::INTERNAL_SERVER_ERROR, "Internal server error.")
             }
         }

@@ -203,7 +203,7 @@ impl From<EngineError> for EceError {
             )
             .retry_after(retry_after),
             EngineError::Internal(cause) => {
-                tracing::error!(%cause, face = "ece", "internal error");
+                crate::http::report_failure(&cause);
                 Self::new(
                     S::INTERNAL_SERVER_ERROR,
                     "root.internal_error",

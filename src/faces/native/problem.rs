@@ -147,7 +147,7 @@ impl From<EngineError> for Problem {
                 problem(S::NOT_IMPLEMENTED, "No directory is configured")
             }
             EngineError::DirectoryFailed(cause) => {
-                tracing::error!(%cause, "directory failed");
+                crate::http::report_failure(&crate::engine::Failure::new(cause.clone()));
                 problem(S::BAD_GATEWAY, "The directory failed; try again later")
             }
             EngineError::SecondFactorUnavailable => {
@@ -235,7 +235,7 @@ impl From<EngineError> for Problem {
                 )
             },
             EngineError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+                crate::http::report_failure(&cause);
                 problem(S::INTERNAL_SERVER_ERROR, "Internal error")
             }
         }
@@ -261,7 +261,7 @@ mod tests {
                 },
                 503,
             ),
-            (EngineError::Internal("db down".into()), 500),
+            (EngineError::internal("db down"), 500),
         ];
         for (error, status) in cases {
             assert_eq!(Problem::from(error).status().as_u16(), status);
@@ -270,8 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn internal_causes_are_not_sent() {
-        let response =
-            Problem::from(EngineError::Internal("password=hunter2".into())).into_response();
+        let response = Problem::from(EngineError::internal("password=hunter2")).into_response();
         let body = axum::body::to_bytes(response.into_body(), 4096)
             .await
             .unwrap();

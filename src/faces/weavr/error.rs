@@ -168,7 +168,7 @@ impl From<EngineError> for WeavrError {
             | EngineError::TokenRestricted => Self::Status(S::FORBIDDEN),
             EngineError::SecondFactorUnavailable => Self::Status(S::FORBIDDEN),
             EngineError::DirectoryFailed(cause) => {
-                tracing::error!(%cause, face = "weavr", "directory failed");
+                crate::http::report_failure(&crate::engine::Failure::new(cause.clone()));
                 Self::Status(S::BAD_GATEWAY)
             }
             EngineError::UnknownApplication
@@ -202,7 +202,7 @@ impl From<EngineError> for WeavrError {
             EngineError::ImportInvalid { .. } => Self::Status(S::BAD_REQUEST),
             EngineError::Busy { retry_after } => Self::Unavailable(retry_after),
             EngineError::Internal(cause) => {
-                tracing::error!(%cause, face = "weavr", "internal error");
+                crate::http::report_failure(&cause);
                 Self::Status(S::INTERNAL_SERVER_ERROR)
             }
         }
