@@ -7,11 +7,13 @@ mod client;
 mod device;
 mod failure;
 pub mod guard;
+mod headers;
 mod time;
 
 pub use client::{ClientAddress, ForwardedHttps};
 pub use device::{DeviceToken, cookie, device_cookie, device_token};
 pub use failure::{collect_failure, report_failure};
+pub use headers::{bearer, is_json, media_type};
 pub use time::rfc3339;
 
 use crate::engine::Engine;

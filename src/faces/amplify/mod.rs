@@ -298,13 +298,7 @@ pub fn bad_request(refused: &crate::domain::FieldError) -> axum::response::Respo
 
 /// The session token: the bearer, else the `connect.sid` cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-        .map(|(_, token)| token.trim().to_owned());
-    bearer.or_else(|| crate::http::cookie(headers, COOKIE))
+    crate::http::bearer(headers).or_else(|| crate::http::cookie(headers, COOKIE))
 }
 
 /// `Set-Cookie` for a session token (`None` clears it); `Secure` when the client came over

@@ -351,13 +351,7 @@ async fn login(
 }
 
 fn bearer(headers: &HeaderMap) -> Result<String, EceError> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-        .map(|(_, token)| token.trim().to_owned())
-        .ok_or_else(EceError::unauthorized)
+    crate::http::bearer(headers).ok_or_else(EceError::unauthorized)
 }
 
 /// `POST {base}/users/auth/_refresh`: a new token for the same session; the old one stops.

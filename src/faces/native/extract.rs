@@ -54,7 +54,7 @@ impl<S: Send + Sync> FromRequest<S> for RawJson {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+        if !crate::http::is_json(req.headers()) {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -116,19 +116,6 @@ fn field_reason(message: &str) -> String {
         .to_owned()
 }
 
-fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
-    let Some(Ok(text)) = value.map(|v| v.to_str()) else {
-        return false;
-    };
-    let media = text
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
-}
-
 /// The bearer token of the `Authorization` header.
 pub struct Bearer(pub String);
 
@@ -142,17 +129,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        bearer_of(parts)
+        crate::http::bearer(&parts.headers)
             .map(Bearer)
             .ok_or_else(|| Problem::from(crate::engine::EngineError::Unauthenticated))
     }
-}
-
-fn bearer_of(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 /// An authorised administrator.
@@ -176,15 +156,6 @@ pub fn bad_parameter(field: &str, reason: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_media_types_are_recognised() {
-        let v = |s: &'static str| axum::http::HeaderValue::from_static(s);
-        assert!(is_json(Some(&v("application/json; charset=utf-8"))));
-        assert!(is_json(Some(&v("application/merge-patch+json"))));
-        assert!(!is_json(Some(&v("text/plain"))));
-        assert!(!is_json(None));
-    }
 
     #[test]
     fn type_errors_name_the_field() {

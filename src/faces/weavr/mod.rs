@@ -20,7 +20,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -142,17 +142,9 @@ impl<S: Send + Sync> FromRequestParts<S> for WeavrBearer {
     type Rejection = WeavrError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WeavrError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() => {
-                Ok(Self(token.to_owned()))
-            }
-            _ => Err(WeavrError::Status(StatusCode::UNAUTHORIZED)),
-        }
+        crate::http::bearer(&parts.headers)
+            .map(Self)
+            .ok_or(WeavrError::Status(StatusCode::UNAUTHORIZED))
     }
 }
 
@@ -164,17 +156,7 @@ impl<S: Send + Sync> FromRequest<S> for WeavrJson {
     type Rejection = WeavrError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, WeavrError> {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("application/json")
-                    || v.to_ascii_lowercase().ends_with("+json")
-            });
-        if !json {
+        if !crate::http::is_json(req.headers()) {
             return Err(WeavrError::field(InvalidField::invalid("body")));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
