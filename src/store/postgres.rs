@@ -8,7 +8,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// A PostgreSQL database.
 #[derive(Debug, Clone)]

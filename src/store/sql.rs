@@ -1,7 +1,7 @@
 //! The SQL both backends share. SQLite (3.35+) and PostgreSQL agree on every statement Doorward
 //! needs (`$n` parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`, expression indexes), so the
 //! statements are written once and [`impl_sql_store!`] implements [`Store`](super::Store) for
-//! each backend's pool. Each backend keeps its own migrations and connection settings.
+//! each backend's pool. Each backend keeps its own connection settings; both share `migrations/`.
 
 macro_rules! user_columns {
     () => {

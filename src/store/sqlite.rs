@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// A SQLite database file.
 #[derive(Debug, Clone)]
