@@ -46,6 +46,30 @@ pub const HAS_NUL: &str = "may not contain a NUL character";
 /// The reason [`storable`] gives for text over [`TEXT_MAX_BYTES`].
 pub const TOO_LONG: &str = "is too long";
 
+/// The first key or string of a JSON object body that breaks [`storable`], by its path.
+pub fn unstorable_member(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Option<FieldError> {
+    object.iter().find_map(|(key, item)| match storable(key) {
+        Err(reason) => Some(FieldError::new(key.clone(), reason)),
+        Ok(()) => unstorable_at(item, key),
+    })
+}
+
+/// [`unstorable_field`] for a value found at `path`.
+fn unstorable_at(value: &serde_json::Value, path: &str) -> Option<FieldError> {
+    unstorable_field(value).map(|found| {
+        let field = if found.field == "body" {
+            path.to_owned()
+        } else if found.field.starts_with('[') {
+            format!("{path}{}", found.field)
+        } else {
+            format!("{path}.{}", found.field)
+        };
+        FieldError::new(field, found.reason)
+    })
+}
+
 /// The first key or string of a JSON document that breaks [`storable`], named by its path
 /// (`users[0].email`; `body` for the document itself).
 pub fn unstorable_field(value: &serde_json::Value) -> Option<FieldError> {
@@ -262,6 +286,9 @@ mod tests {
         assert_eq!(unstorable_field(&long).unwrap().reason, "is too long");
         let key = serde_json::json!({"a\u{0}": 1});
         assert!(unstorable_field(&key).is_some());
+        let object = serde_json::json!({"ok": "x", "users": [{"email": "x\u{0}"}]});
+        let object = object.as_object().unwrap();
+        assert_eq!(unstorable_member(object).unwrap().field, "users[0].email");
         assert!(unstorable_field(&serde_json::json!({"ok": ["fine", 1, null]})).is_none());
         assert!(serde_json::from_str::<serde_json::Value>(r#"{"a": "\ud800"}"#).is_err());
     }

@@ -1,11 +1,13 @@
 //! The domain model (DESIGN.md §2): plain records and the closed sets of states they move
 //! through. Shared by the engine, which decides, and the store, which keeps them.
 
+mod client;
 mod inputs;
 
+pub use client::ClientKind;
 pub use inputs::{
     Email, FieldError, HAS_NUL, LoginId, Password, TEXT_MAX_BYTES, TOO_LONG, Username, storable,
-    unstorable_field,
+    unstorable_field, unstorable_member,
 };
 
 use std::fmt;
@@ -403,36 +405,6 @@ pub struct Session {
     pub stepped_up_at: Option<OffsetDateTime>,
     /// The kind of client it was opened from.
     pub client: ClientKind,
-}
-
-/// Where a sign-in comes from; external accounts may use a tooling password only from a CLI,
-/// and a session remembers it (Amplify reports it as `from`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientKind {
-    /// A browser or app.
-    #[default]
-    Web,
-    /// A command-line tool.
-    Tooling,
-}
-
-impl ClientKind {
-    /// The stored name: `web` or `cli`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Web => "web",
-            Self::Tooling => "cli",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "web" => Some(Self::Web),
-            "cli" => Some(Self::Tooling),
-            _ => None,
-        }
-    }
 }
 
 impl Session {

@@ -253,7 +253,9 @@ impl Engine {
                 _ => Err(EngineError::NotFound("factor")),
             },
             None => {
-                let contact = challenge.destination.clone().unwrap_or_default();
+                let contact = challenge.destination.clone().ok_or_else(|| {
+                    EngineError::internal("an account-contact challenge without a destination")
+                })?;
                 Ok(match challenge.kind {
                     FactorKind::Sms => Target::AccountPhone(contact),
                     _ => Target::AccountEmail(contact),

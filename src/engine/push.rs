@@ -108,7 +108,10 @@ impl Engine {
         if self.state_of(&challenge) != ChallengeState::Pending {
             return Err(EngineError::ChallengeClosed);
         }
-        let device_id = challenge.factor_id.clone().unwrap_or_default();
+        let device_id = challenge
+            .factor_id
+            .clone()
+            .ok_or_else(|| EngineError::internal("a push challenge without a device"))?;
         let (_, factor) = self.push_device(&device_id).await?;
         let verdict = if !signed_by(
             &factor,

@@ -32,7 +32,12 @@ impl Engine {
             // One push at a time: the user is asked to match one number, not several.
             let in_flight = self
                 .store
-                .pending_push_challenges(target.factor_id().unwrap_or_default(), self.now())
+                .pending_push_challenges(
+                    target
+                        .factor_id()
+                        .ok_or_else(|| EngineError::internal("a push target without a device"))?,
+                    self.now(),
+                )
                 .await?
                 .iter()
                 .any(|c| c.session_id == live.session().id);

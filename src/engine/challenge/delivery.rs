@@ -35,7 +35,10 @@ impl Engine {
             },
             (FactorKind::Push, _, _) => Message {
                 channel: Channel::Push,
-                to: challenge.factor_id.clone().unwrap_or_default(),
+                to: challenge
+                    .factor_id
+                    .clone()
+                    .ok_or_else(|| EngineError::internal("a push challenge without a device"))?,
                 subject: String::new(),
                 body: serde_json::json!({
                     "device_id": challenge.factor_id,

@@ -81,14 +81,10 @@ fn fields(
 
 /// The input rule (`domain::storable`) over a body's fields.
 fn storable(map: Map<String, Value>) -> Result<Map<String, Value>, AmplifyError> {
-    let value = Value::Object(map);
-    if let Some(refused) = crate::domain::unstorable_field(&value) {
-        return Err(AmplifyError::param_invalid(&refused.field));
+    match crate::domain::unstorable_member(&map) {
+        Some(refused) => Err(AmplifyError::param_invalid(&refused.field)),
+        None => Ok(map),
     }
-    Ok(match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    })
 }
 
 /// A required string field.

@@ -258,7 +258,7 @@ impl<S: Send + Sync> FromRequest<S> for AxonizeJson {
             }
         })?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(value @ Value::Object(_)) if crate::domain::unstorable_field(&value).is_some() => {
+            Ok(Value::Object(map)) if crate::domain::unstorable_member(&map).is_some() => {
                 Err(unstorable())
             }
             Ok(Value::Object(map)) => Ok(Self(

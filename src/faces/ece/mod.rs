@@ -233,15 +233,12 @@ fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceErr
             EceError::invalid(vec!["body".to_owned()])
         }
     })?;
-    let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
         return Err(EceError::invalid(vec!["body".to_owned()]));
     };
-    if let Some(refused) = crate::domain::unstorable_field(&value) {
+    if let Some(refused) = crate::domain::unstorable_member(&map) {
         return Err(EceError::invalid(vec![refused.field]));
     }
-    let Value::Object(map) = value else {
-        return Err(EceError::invalid(vec!["body".to_owned()]));
-    };
     let mut bad = Vec::new();
     let text = |name: &str, bad: &mut Vec<String>| match map.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),

@@ -167,9 +167,9 @@ impl<S: Send + Sync> FromRequest<S> for WeavrJson {
             }
         })?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(value @ Value::Object(_)) => match crate::domain::unstorable_field(&value) {
+            Ok(Value::Object(map)) => match crate::domain::unstorable_member(&map) {
                 Some(refused) => Err(WeavrError::field(InvalidField::unstorable(&refused))),
-                None => Ok(Self(value.as_object().cloned().unwrap_or_default())),
+                None => Ok(Self(map)),
             },
             _ => Err(WeavrError::field(InvalidField::invalid("body"))),
         }
