@@ -48,7 +48,7 @@ pub async fn build_engine(
     let hasher = Hasher::start(&config.hashing)
         .await
         .map_err(StartError::Hasher)?;
-    let notifier = Notifier::new(&config.notify, config.sandbox, Arc::clone(&store))
+    let notifier = Notifier::new(&config.notify, config.sandbox, store.clone())
         .map_err(StartError::Notify)?;
     let engine = Engine::new(store, hasher, notifier, clock, Arc::new(config));
     engine

@@ -42,7 +42,7 @@
 use super::audit::Event;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::token;
-use crate::store::{Admission, Store};
+use crate::store::{Admission, LockoutStore};
 use ipnet::IpNet;
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -123,7 +123,7 @@ impl AttemptQueues {
 /// cancelled), it leaves the flight on its own.
 pub(crate) struct Attempt {
     bucket: Bucket,
-    store: Arc<dyn Store>,
+    store: Arc<dyn LockoutStore>,
     /// This instance's queue slot, held until the attempt is settled in the store (released
     /// earlier, a newcomer would find the store still counting this attempt and have to poll).
     queued: Option<OwnedSemaphorePermit>,
@@ -148,7 +148,7 @@ impl Attempt {
 /// What settling an attempt needs: the store, the bucket, and the queue slot to give up once
 /// the store has counted the outcome.
 struct Settling {
-    store: Arc<dyn Store>,
+    store: Arc<dyn LockoutStore>,
     bucket: Bucket,
     queued: Option<OwnedSemaphorePermit>,
 }

@@ -12,7 +12,7 @@ pub use webhook::Webhook;
 
 use crate::config::NotifyConfig;
 use crate::domain::OutboxMessage;
-use crate::store::{Store, StoreError};
+use crate::store::{OutboxStore, StoreError};
 use std::sync::Arc;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -77,7 +77,7 @@ pub enum DeliveryError {
 #[derive(Clone)]
 pub struct Notifier {
     /// Where kept messages go.
-    store: Arc<dyn Store>,
+    store: Arc<dyn OutboxStore>,
     /// Sandbox mode: everything is kept, nothing goes out.
     sandbox: bool,
     /// The mail server, when configured.
@@ -93,7 +93,7 @@ impl Notifier {
     pub fn new(
         config: &NotifyConfig,
         sandbox: bool,
-        store: Arc<dyn Store>,
+        store: Arc<dyn OutboxStore>,
     ) -> Result<Self, String> {
         let email = config
             .smtp

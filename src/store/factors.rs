@@ -3,6 +3,8 @@
 //! TOTP step replayed, a challenge answered twice) is one conditional `UPDATE`.
 
 use super::StoreResult;
+use super::rows::{self, ChallengeRow, OwnedFactorRow, ts};
+use super::sql::{RowsAffected, sql_impl};
 use crate::domain::{Challenge, ChallengePurpose, ChallengeStatus, Factor, FactorStatus};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -86,259 +88,242 @@ macro_rules! challenge_columns {
     };
 }
 
-pub(super) const FACTOR_BY_ID: &str = "SELECT user_id, id, kind, phone, email, secret, status, name \
+const FACTOR_BY_ID: &str = "SELECT user_id, id, kind, phone, email, secret, status, name \
      FROM factors WHERE id = $1";
-pub(super) const SET_FACTOR_STATUS: &str = "UPDATE factors SET status = $2 WHERE id = $1";
-pub(super) const DELETE_FACTOR: &str = "DELETE FROM factors WHERE user_id = $1 AND id = $2";
-pub(super) const USE_TOTP_STEP: &str = "UPDATE factors SET last_used_step = $2 \
+const SET_FACTOR_STATUS: &str = "UPDATE factors SET status = $2 WHERE id = $1";
+const DELETE_FACTOR: &str = "DELETE FROM factors WHERE user_id = $1 AND id = $2";
+const USE_TOTP_STEP: &str = "UPDATE factors SET last_used_step = $2 \
      WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2)";
-pub(super) const INSERT_CHALLENGE: &str = concat!(
+const INSERT_CHALLENGE: &str = concat!(
     "INSERT INTO challenges (",
     challenge_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 );
-pub(super) const CHALLENGE_BY_ID: &str = concat!(
+const CHALLENGE_BY_ID: &str = concat!(
     "SELECT ",
     challenge_columns!(),
     " FROM challenges WHERE id = $1"
 );
-pub(super) const CURRENT_CHALLENGE: &str = concat!(
+const CURRENT_CHALLENGE: &str = concat!(
     "SELECT ",
     challenge_columns!(),
     " FROM challenges WHERE session_id = $1 AND purpose = $2 \
      ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, created_at DESC, id LIMIT 1"
 );
-pub(super) const COUNT_CHALLENGE_ATTEMPT: &str = concat!(
+const COUNT_CHALLENGE_ATTEMPT: &str = concat!(
     "UPDATE challenges SET attempts = attempts + 1 WHERE id = $1 AND status = 'pending' \
      AND expires_at > $2 AND attempts < $3 RETURNING ",
     challenge_columns!()
 );
-pub(super) const REPLACE_PENDING_CHALLENGES: &str = "UPDATE challenges SET status = 'replaced' \
+const REPLACE_PENDING_CHALLENGES: &str = "UPDATE challenges SET status = 'replaced' \
      WHERE session_id = $1 AND purpose = $2 AND status = 'pending'";
-pub(super) const SET_CHALLENGE_STATUS: &str =
+const SET_CHALLENGE_STATUS: &str =
     "UPDATE challenges SET status = $3 WHERE id = $1 AND status = $2";
-pub(super) const RESEND_CHALLENGE: &str = "UPDATE challenges SET code_hash = $2, expires_at = $3, \
+const RESEND_CHALLENGE: &str = "UPDATE challenges SET code_hash = $2, expires_at = $3, \
      sends = sends + 1 WHERE id = $1 AND status = 'pending' AND sends < $4";
-pub(super) const PENDING_PUSH_CHALLENGES: &str = concat!(
+const PENDING_PUSH_CHALLENGES: &str = concat!(
     "SELECT ",
     challenge_columns!(),
     " FROM challenges WHERE factor_id = $1 AND kind = 'push' AND status = 'pending' \
      AND expires_at > $2 ORDER BY created_at, id"
 );
-pub(super) const SET_USER_MFA: &str = "UPDATE users SET mfa = $2 WHERE id = $1";
-pub(super) const STEP_UP_SESSION: &str =
+const SET_USER_MFA: &str = "UPDATE users SET mfa = $2 WHERE id = $1";
+const STEP_UP_SESSION: &str =
     "UPDATE sessions SET assurance = 'aal2', stepped_up_at = $2 WHERE id = $1";
 
-/// Implements [`FactorStore`] for a type with a `pool: sqlx::Pool<$db>` field.
-macro_rules! impl_factor_store {
-    ($store:ty, $db:ty) => {
-        mod factor_store {
-            use super::*;
-            use time::OffsetDateTime;
-            use $crate::domain::{
-                Challenge, ChallengePurpose, ChallengeStatus, Factor, FactorStatus,
-            };
-            use $crate::store::StoreResult;
-            use $crate::store::factors::{self as sql, FactorStore};
-            use $crate::store::rows::{self, ChallengeRow, OwnedFactorRow, ts};
-
-            #[async_trait::async_trait]
-            impl FactorStore for $store {
-                async fn factor_by_id(&self, id: &str) -> StoreResult<Option<(String, Factor)>> {
-                    let row: Option<OwnedFactorRow> = sqlx::query_as(sql::FACTOR_BY_ID)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                    rows::one(row)
-                }
-
-                async fn insert_factor(
-                    &self,
-                    user_id: &str,
-                    f: &Factor,
-                    at: OffsetDateTime,
-                ) -> StoreResult<()> {
-                    sqlx::query($crate::store::sql::INSERT_FACTOR)
-                        .bind(&f.id)
-                        .bind(user_id)
-                        .bind(f.kind.as_str())
-                        .bind(&f.phone)
-                        .bind(&f.email)
-                        .bind(&f.secret)
-                        .bind(f.status.as_str())
-                        .bind(ts(at))
-                        .bind(&f.name)
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(())
-                }
-
-                async fn set_factor_status(
-                    &self,
-                    id: &str,
-                    status: FactorStatus,
-                ) -> StoreResult<()> {
-                    sqlx::query(sql::SET_FACTOR_STATUS)
-                        .bind(id)
-                        .bind(status.as_str())
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(())
-                }
-
-                async fn delete_factor(&self, user_id: &str, id: &str) -> StoreResult<bool> {
-                    let done = sqlx::query(sql::DELETE_FACTOR)
-                        .bind(user_id)
-                        .bind(id)
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(done.rows_affected() > 0)
-                }
-
-                async fn use_totp_step(&self, id: &str, step: i64) -> StoreResult<bool> {
-                    let done = sqlx::query(sql::USE_TOTP_STEP)
-                        .bind(id)
-                        .bind(step)
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(done.rows_affected() > 0)
-                }
-
-                async fn insert_challenge(&self, c: &Challenge) -> StoreResult<()> {
-                    sqlx::query(sql::INSERT_CHALLENGE)
-                        .bind(&c.id)
-                        .bind(&c.user_id)
-                        .bind(&c.session_id)
-                        .bind(c.purpose.as_str())
-                        .bind(&c.factor_id)
-                        .bind(c.kind.as_str())
-                        .bind(&c.destination)
-                        .bind(&c.code_hash)
-                        .bind(c.number.map(i64::from))
-                        .bind(c.status.as_str())
-                        .bind(i64::from(c.attempts))
-                        .bind(i64::from(c.sends))
-                        .bind(ts(c.created_at))
-                        .bind(ts(c.expires_at))
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(())
-                }
-
-                async fn challenge_by_id(&self, id: &str) -> StoreResult<Option<Challenge>> {
-                    let row: Option<ChallengeRow> = sqlx::query_as(sql::CHALLENGE_BY_ID)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                    rows::one(row)
-                }
-
-                async fn current_challenge(
-                    &self,
-                    session_id: &str,
-                    purpose: ChallengePurpose,
-                ) -> StoreResult<Option<Challenge>> {
-                    let row: Option<ChallengeRow> = sqlx::query_as(sql::CURRENT_CHALLENGE)
-                        .bind(session_id)
-                        .bind(purpose.as_str())
-                        .fetch_optional(&self.pool)
-                        .await?;
-                    rows::one(row)
-                }
-
-                async fn count_challenge_attempt(
-                    &self,
-                    id: &str,
-                    now: OffsetDateTime,
-                    max_attempts: u32,
-                ) -> StoreResult<Option<Challenge>> {
-                    let row: Option<ChallengeRow> = sqlx::query_as(sql::COUNT_CHALLENGE_ATTEMPT)
-                        .bind(id)
-                        .bind(ts(now))
-                        .bind(i64::from(max_attempts))
-                        .fetch_optional(&self.pool)
-                        .await?;
-                    rows::one(row)
-                }
-
-                async fn replace_pending_challenges(
-                    &self,
-                    session_id: &str,
-                    purpose: ChallengePurpose,
-                ) -> StoreResult<()> {
-                    sqlx::query(sql::REPLACE_PENDING_CHALLENGES)
-                        .bind(session_id)
-                        .bind(purpose.as_str())
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(())
-                }
-
-                async fn set_challenge_status(
-                    &self,
-                    id: &str,
-                    from: ChallengeStatus,
-                    to: ChallengeStatus,
-                ) -> StoreResult<bool> {
-                    let done = sqlx::query(sql::SET_CHALLENGE_STATUS)
-                        .bind(id)
-                        .bind(from.as_str())
-                        .bind(to.as_str())
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(done.rows_affected() > 0)
-                }
-
-                async fn resend_challenge(
-                    &self,
-                    id: &str,
-                    code_hash: Option<&str>,
-                    expires_at: OffsetDateTime,
-                    max_sends: u32,
-                ) -> StoreResult<bool> {
-                    let done = sqlx::query(sql::RESEND_CHALLENGE)
-                        .bind(id)
-                        .bind(code_hash)
-                        .bind(ts(expires_at))
-                        .bind(i64::from(max_sends))
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(done.rows_affected() > 0)
-                }
-
-                async fn pending_push_challenges(
-                    &self,
-                    factor_id: &str,
-                    now: OffsetDateTime,
-                ) -> StoreResult<Vec<Challenge>> {
-                    let found: Vec<ChallengeRow> = sqlx::query_as(sql::PENDING_PUSH_CHALLENGES)
-                        .bind(factor_id)
-                        .bind(ts(now))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    rows::all(found)
-                }
-
-                async fn set_user_mfa(&self, user_id: &str, enabled: bool) -> StoreResult<()> {
-                    sqlx::query(sql::SET_USER_MFA)
-                        .bind(user_id)
-                        .bind(enabled)
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(())
-                }
-
-                async fn step_up_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
-                    sqlx::query(sql::STEP_UP_SESSION)
-                        .bind(id)
-                        .bind(ts(at))
-                        .execute(&self.pool)
-                        .await?;
-                    Ok(())
-                }
-            }
+sql_impl! {
+    impl FactorStore {
+        async fn factor_by_id(&self, id: &str) -> StoreResult<Option<(String, Factor)>> {
+            let row: Option<OwnedFactorRow> = sqlx::query_as(FACTOR_BY_ID)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            rows::one(row)
         }
-    };
-}
 
-pub(super) use impl_factor_store;
+        async fn insert_factor(
+            &self,
+            user_id: &str,
+            f: &Factor,
+            at: OffsetDateTime,
+        ) -> StoreResult<()> {
+            sqlx::query(super::statements::INSERT_FACTOR)
+                .bind(&f.id)
+                .bind(user_id)
+                .bind(f.kind.as_str())
+                .bind(&f.phone)
+                .bind(&f.email)
+                .bind(&f.secret)
+                .bind(f.status.as_str())
+                .bind(ts(at))
+                .bind(&f.name)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn set_factor_status(
+            &self,
+            id: &str,
+            status: FactorStatus,
+        ) -> StoreResult<()> {
+            sqlx::query(SET_FACTOR_STATUS)
+                .bind(id)
+                .bind(status.as_str())
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn delete_factor(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+            let done = sqlx::query(DELETE_FACTOR)
+                .bind(user_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        async fn use_totp_step(&self, id: &str, step: i64) -> StoreResult<bool> {
+            let done = sqlx::query(USE_TOTP_STEP)
+                .bind(id)
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        async fn insert_challenge(&self, c: &Challenge) -> StoreResult<()> {
+            sqlx::query(INSERT_CHALLENGE)
+                .bind(&c.id)
+                .bind(&c.user_id)
+                .bind(&c.session_id)
+                .bind(c.purpose.as_str())
+                .bind(&c.factor_id)
+                .bind(c.kind.as_str())
+                .bind(&c.destination)
+                .bind(&c.code_hash)
+                .bind(c.number.map(i64::from))
+                .bind(c.status.as_str())
+                .bind(i64::from(c.attempts))
+                .bind(i64::from(c.sends))
+                .bind(ts(c.created_at))
+                .bind(ts(c.expires_at))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn challenge_by_id(&self, id: &str) -> StoreResult<Option<Challenge>> {
+            let row: Option<ChallengeRow> = sqlx::query_as(CHALLENGE_BY_ID)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            rows::one(row)
+        }
+
+        async fn current_challenge(
+            &self,
+            session_id: &str,
+            purpose: ChallengePurpose,
+        ) -> StoreResult<Option<Challenge>> {
+            let row: Option<ChallengeRow> = sqlx::query_as(CURRENT_CHALLENGE)
+                .bind(session_id)
+                .bind(purpose.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            rows::one(row)
+        }
+
+        async fn count_challenge_attempt(
+            &self,
+            id: &str,
+            now: OffsetDateTime,
+            max_attempts: u32,
+        ) -> StoreResult<Option<Challenge>> {
+            let row: Option<ChallengeRow> = sqlx::query_as(COUNT_CHALLENGE_ATTEMPT)
+                .bind(id)
+                .bind(ts(now))
+                .bind(i64::from(max_attempts))
+                .fetch_optional(&self.pool)
+                .await?;
+            rows::one(row)
+        }
+
+        async fn replace_pending_challenges(
+            &self,
+            session_id: &str,
+            purpose: ChallengePurpose,
+        ) -> StoreResult<()> {
+            sqlx::query(REPLACE_PENDING_CHALLENGES)
+                .bind(session_id)
+                .bind(purpose.as_str())
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn set_challenge_status(
+            &self,
+            id: &str,
+            from: ChallengeStatus,
+            to: ChallengeStatus,
+        ) -> StoreResult<bool> {
+            let done = sqlx::query(SET_CHALLENGE_STATUS)
+                .bind(id)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        async fn resend_challenge(
+            &self,
+            id: &str,
+            code_hash: Option<&str>,
+            expires_at: OffsetDateTime,
+            max_sends: u32,
+        ) -> StoreResult<bool> {
+            let done = sqlx::query(RESEND_CHALLENGE)
+                .bind(id)
+                .bind(code_hash)
+                .bind(ts(expires_at))
+                .bind(i64::from(max_sends))
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+
+        async fn pending_push_challenges(
+            &self,
+            factor_id: &str,
+            now: OffsetDateTime,
+        ) -> StoreResult<Vec<Challenge>> {
+            let found: Vec<ChallengeRow> = sqlx::query_as(PENDING_PUSH_CHALLENGES)
+                .bind(factor_id)
+                .bind(ts(now))
+                .fetch_all(&self.pool)
+                .await?;
+            rows::all(found)
+        }
+
+        async fn set_user_mfa(&self, user_id: &str, enabled: bool) -> StoreResult<()> {
+            sqlx::query(SET_USER_MFA)
+                .bind(user_id)
+                .bind(enabled)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn step_up_session(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
+            sqlx::query(STEP_UP_SESSION)
+                .bind(id)
+                .bind(ts(at))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+    }
+}

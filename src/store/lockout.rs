@@ -1,0 +1,232 @@
+//! Lockout buckets, known sources and device tokens.
+
+use super::rows::ts;
+use super::sql::sql_impl;
+use super::statements as sql;
+use super::{Admission, StoreError, StoreResult};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+/// Lockout buckets, known sources and device tokens.
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    /// Admits one sign-in attempt to a bucket (`bucket` names it: empty for the anonymous one)
+    /// in one atomic statement: refused while locked, or while its confirmed failures plus the
+    /// attempts in flight reach `max_failures`. A lock that has run out is forgotten first.
+    /// The admitted attempt stays in flight, under a lease until `lease_until`, until it is
+    /// settled by one of the three calls below.
+    async fn admit_attempt(
+        &self,
+        identifier: &str,
+        bucket: &str,
+        now: OffsetDateTime,
+        max_failures: u32,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<Admission>;
+    /// Settles an attempt whose password was wrong: one more confirmed failure, and the one
+    /// that reaches `max_failures` locks until `lock_until`. Returns the failures now counted.
+    async fn record_failure(
+        &self,
+        identifier: &str,
+        bucket: &str,
+        max_failures: u32,
+        lock_until: OffsetDateTime,
+    ) -> StoreResult<u32>;
+    /// Settles an attempt whose password was right: its bucket's failures are forgotten.
+    async fn record_success(&self, identifier: &str, bucket: &str) -> StoreResult<()>;
+    /// Settles an attempt whose password was never checked (busy pool, home-realm hint).
+    async fn release_attempt(&self, identifier: &str, bucket: &str) -> StoreResult<()>;
+    /// Remembers (or renews) a network an identifier signed in from, until `expires_at`.
+    async fn remember_source(
+        &self,
+        identifier: &str,
+        network: &str,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Whether an identifier signed in from `network` recently enough.
+    async fn known_source_valid(
+        &self,
+        identifier: &str,
+        network: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Forgets every bucket of an identifier (admin unlock); returns how many were locked.
+    async fn unlock_identifier(&self, identifier: &str, now: OffsetDateTime) -> StoreResult<u64>;
+    /// Stores a device token (by SHA-256) for an identifier.
+    async fn insert_device_token(
+        &self,
+        token_hash: &str,
+        identifier: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Whether a device token (by SHA-256) belongs to an identifier and is unexpired.
+    async fn device_token_valid(
+        &self,
+        token_hash: &str,
+        identifier: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+}
+
+sql_impl! {
+    impl LockoutStore {
+        async fn admit_attempt(
+            &self,
+            identifier: &str,
+            bucket: &str,
+            now: OffsetDateTime,
+            max_failures: u32,
+            lease_until: OffsetDateTime,
+        ) -> StoreResult<Admission> {
+            sqlx::query(sql::ENSURE_LOCKOUT)
+                .bind(identifier)
+                .bind(bucket)
+                .execute(&self.pool)
+                .await?;
+            let admitted: Option<(i64,)> = sqlx::query_as(sql::ADMIT_ATTEMPT)
+                .bind(identifier)
+                .bind(bucket)
+                .bind(ts(now))
+                .bind(i64::from(max_failures))
+                .bind(ts(lease_until))
+                .fetch_optional(&self.pool)
+                .await?;
+            if admitted.is_some() {
+                return Ok(Admission::Admitted);
+            }
+            // Refused: locked, or full. The row may have gone since (an admin unlock), and
+            // then the bucket is simply full for this moment.
+            let row: Option<(Option<i64>,)> = sqlx::query_as(sql::LOCKED_UNTIL)
+                .bind(identifier)
+                .bind(bucket)
+                .fetch_optional(&self.pool)
+                .await?;
+            let until = row
+                .and_then(|(until,)| until)
+                .map(|until| {
+                    OffsetDateTime::from_unix_timestamp(until)
+                        .map_err(|_| StoreError::Corrupt("lockouts.locked_until"))
+                })
+                .transpose()?;
+            Ok(match until {
+                Some(until) if until > now => Admission::Locked(until),
+                _ => Admission::Full,
+            })
+        }
+
+        async fn record_failure(
+            &self,
+            identifier: &str,
+            bucket: &str,
+            max_failures: u32,
+            lock_until: OffsetDateTime,
+        ) -> StoreResult<u32> {
+            let failures: Option<(i64,)> = sqlx::query_as(sql::RECORD_FAILURE)
+                .bind(identifier)
+                .bind(bucket)
+                .bind(i64::from(max_failures))
+                .bind(ts(lock_until))
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(failures.map_or(0, |(n,)| u32::try_from(n).unwrap_or(u32::MAX)))
+        }
+
+        async fn record_success(&self, identifier: &str, bucket: &str) -> StoreResult<()> {
+            sqlx::query(sql::RECORD_SUCCESS)
+                .bind(identifier)
+                .bind(bucket)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn release_attempt(&self, identifier: &str, bucket: &str) -> StoreResult<()> {
+            sqlx::query(sql::RELEASE_ATTEMPT)
+                .bind(identifier)
+                .bind(bucket)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn remember_source(
+            &self,
+            identifier: &str,
+            network: &str,
+            expires_at: OffsetDateTime,
+        ) -> StoreResult<()> {
+            sqlx::query(sql::REMEMBER_SOURCE)
+                .bind(identifier)
+                .bind(network)
+                .bind(ts(expires_at))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn known_source_valid(
+            &self,
+            identifier: &str,
+            network: &str,
+            now: OffsetDateTime,
+        ) -> StoreResult<bool> {
+            let row: Option<(String,)> = sqlx::query_as(sql::KNOWN_SOURCE_VALID)
+                .bind(identifier)
+                .bind(network)
+                .bind(ts(now))
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.is_some())
+        }
+
+        async fn unlock_identifier(
+            &self,
+            identifier: &str,
+            now: OffsetDateTime,
+        ) -> StoreResult<u64> {
+            let (locked,): (i64,) = sqlx::query_as(sql::COUNT_LOCKED)
+                .bind(identifier)
+                .bind(ts(now))
+                .fetch_one(&self.pool)
+                .await?;
+            sqlx::query(sql::UNLOCK_IDENTIFIER)
+                .bind(identifier)
+                .execute(&self.pool)
+                .await?;
+            Ok(u64::try_from(locked).unwrap_or_default())
+        }
+
+        async fn insert_device_token(
+            &self,
+            token_hash: &str,
+            identifier: &str,
+            now: OffsetDateTime,
+            expires_at: OffsetDateTime,
+        ) -> StoreResult<()> {
+            sqlx::query(sql::INSERT_DEVICE_TOKEN)
+                .bind(token_hash)
+                .bind(identifier)
+                .bind(ts(now))
+                .bind(ts(expires_at))
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn device_token_valid(
+            &self,
+            token_hash: &str,
+            identifier: &str,
+            now: OffsetDateTime,
+        ) -> StoreResult<bool> {
+            let row: Option<(String,)> = sqlx::query_as(sql::DEVICE_TOKEN_VALID)
+                .bind(token_hash)
+                .bind(identifier)
+                .bind(ts(now))
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.is_some())
+        }
+    }
+}
