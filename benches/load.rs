@@ -140,10 +140,11 @@ async fn doorward_server(dir: &std::path::Path) -> String {
         },
         ..defaults
     };
-    let engine = doorward::server::build_engine(config, Arc::new(SystemClock))
+    let server = doorward::server::build(config, Arc::new(SystemClock))
         .await
         .unwrap();
-    engine
+    server
+        .engine
         .import_json(
             json!({"users": [{"email": "ann@example.test", "password": PASSWORD}]})
                 .to_string()
@@ -154,7 +155,7 @@ async fn doorward_server(dir: &std::path::Path) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        doorward::server::serve(listener, engine, std::future::pending())
+        doorward::server::serve(listener, server, std::future::pending())
             .await
             .unwrap()
     });

@@ -184,11 +184,18 @@ enum UserCommand {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
-    let config = Config::from_process(cli.config.as_deref())?;
+    let loaded = Config::from_process(cli.config.as_deref())?;
+    if !loaded.ignored_env.is_empty() {
+        tracing::warn!(
+            variables = %loaded.ignored_env.join(", "),
+            "ignoring DOORWARD_ environment variables that are not configuration keys"
+        );
+    }
+    let config = loaded.config;
     if let Command::Serve = cli.command {
         return serve(config).await;
     }
-    let engine = server::build_engine(config, Arc::new(SystemClock)).await?;
+    let engine = server::build(config, Arc::new(SystemClock)).await?.engine;
     match cli.command {
         Command::Serve | Command::Migrate => {
             println!("store migrated ({})", engine.store_kind());
@@ -230,7 +237,7 @@ async fn serve(config: Config) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let sandbox = config.sandbox;
     let no_smtp = config.notify.smtp.is_none();
-    let engine = server::build_engine(config, Arc::new(SystemClock)).await?;
+    let built = server::build(config, Arc::new(SystemClock)).await?;
     if sandbox {
         tracing::warn!(
             "SANDBOX MODE: one-time codes are 123456 and messages stay in the outbox; never use in production"
@@ -241,8 +248,8 @@ async fn serve(config: Config) -> Result<()> {
             "no notify.smtp configured: emails are kept in the outbox (GET /v1/admin/outbox)"
         );
     }
-    tracing::info!(address = %listener.local_addr()?, store = engine.store_kind(), "doorward listening");
-    server::serve(listener, engine, server::shutdown_signal()).await?;
+    tracing::info!(address = %listener.local_addr()?, store = built.engine.store_kind(), "doorward listening");
+    server::serve(listener, built, server::shutdown_signal()).await?;
     Ok(())
 }
 

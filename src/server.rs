@@ -39,45 +39,69 @@ pub enum StartError {
     Hasher(String),
 }
 
+/// A built server: the engine and the configuration its HTTP side runs with.
+#[derive(Clone)]
+pub struct Server {
+    /// The engine that decides.
+    pub engine: Arc<Engine>,
+    /// The whole configuration (the engine holds only its own sections).
+    pub config: Arc<Config>,
+}
+
 /// Opens and migrates the store, starts the hashing pool and builds the engine.
-pub async fn build_engine(
-    config: Config,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<Engine>, StartError> {
+pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Server, StartError> {
     let store = store::connect(config.database_url.expose()).await?;
     let hasher = Hasher::start(&config.hashing)
         .await
         .map_err(StartError::Hasher)?;
-    let notifier = Notifier::new(&config.notify, config.sandbox, store.clone())
-        .map_err(StartError::Notify)?;
-    let engine = Engine::new(store, hasher, notifier, clock, Arc::new(config));
+    let notifier =
+        Notifier::new(&config.notify, config.sandbox, store.clone()).map_err(StartError::Notify)?;
+    let engine = Engine::new(store, hasher, notifier, clock, Arc::new(config.engine()));
     engine
         .load_keys()
         .await
         .map_err(|e| StartError::Keys(e.to_string()))?;
-    Ok(Arc::new(engine))
+    Ok(Server {
+        engine: Arc::new(engine),
+        config: Arc::new(config),
+    })
 }
 
 /// Serves every face on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// The sweep task runs for as long as the server does: a guard stops it when serving ends.
 pub async fn serve(
     listener: TcpListener,
-    engine: Arc<Engine>,
+    server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tokio::spawn(sweep_now_and_then(Arc::clone(&engine)));
-    let http = engine.config().http;
-    let app = router(engine);
-    crate::connections::serve(listener, app, http, shutdown).await
+    let sweep = AbortOnDrop(tokio::spawn(sweep_now_and_then(Arc::clone(&server.engine))));
+    let http = server.config.http;
+    let app = router(&server);
+    let served = crate::connections::serve(listener, app, http, shutdown).await;
+    drop(sweep);
+    served
+}
+
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The whole HTTP application.
-pub fn router(engine: Arc<Engine>) -> Router {
+pub fn router(server: &Server) -> Router {
     use tower_http::set_header::SetResponseHeaderLayer;
     use tower_http::timeout::TimeoutLayer;
     use tower_http::trace::{DefaultOnResponse, TraceLayer};
-    let config = engine.config().http;
-    let state = AppState { engine };
-    let faces = faces::mount(native::routes(), &state, state.engine.config());
+    let config = server.config.http;
+    let state = AppState {
+        engine: Arc::clone(&server.engine),
+        config: Arc::clone(&server.config),
+    };
+    let faces = faces::mount(native::routes(), &state, &server.config);
     faces
         .fallback(native::not_found)
         .layer(from_fn_with_state(state.clone(), maintenance_guard))
@@ -121,8 +145,7 @@ async fn input_guard(State(state): State<AppState>, request: Request, next: Next
     let Some(refused) = crate::http::guard::refusal(&request) else {
         return next.run(request).await;
     };
-    let config = state.engine.config();
-    match faces::bad_request(config, request.uri().path(), &refused) {
+    match faces::bad_request(&state.config, request.uri().path(), &refused) {
         Some(response) => response,
         None => native::bad_request(refused),
     }
@@ -137,8 +160,7 @@ async fn maintenance_guard(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let exempt =
-        native::exempt_from_maintenance(path) || faces::serves(state.engine.config(), path);
+    let exempt = native::exempt_from_maintenance(path) || faces::serves(&state.config, path);
     if exempt {
         return next.run(request).await;
     }
@@ -157,15 +179,12 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// How often an instance sweeps expired rows.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// Sweeps expired rows every 15 minutes, for as long as the engine is served.
+/// Sweeps expired rows now and every 15 minutes, until [`serve`] drops its guard.
 async fn sweep_now_and_then(engine: Arc<Engine>) {
     let mut ticks = tokio::time::interval(SWEEP_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if Arc::strong_count(&engine) == 1 {
-            return; // the server has stopped
-        }
         if let Err(e) = engine.sweep().await {
             tracing::warn!(error = %e, "sweep failed");
         }

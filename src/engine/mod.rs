@@ -49,7 +49,7 @@ pub use tokens::{AccessClaims, AccessToken};
 pub use users::{NewUser, UserRef};
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::EngineConfig;
 use crate::crypto::Hasher;
 use crate::store::Store;
 use cache::SessionCache;
@@ -65,7 +65,7 @@ pub struct Engine {
     /// The only source of the current time.
     clock: Arc<dyn Clock>,
     /// The loaded configuration.
-    config: Arc<Config>,
+    config: Arc<EngineConfig>,
     /// This instance's short-lived copy of recently validated sessions (see `cache.rs`).
     sessions: SessionCache,
     /// Per-address rate limit buckets of this instance (identifier buckets live in the store).
@@ -91,7 +91,7 @@ impl Engine {
         hasher: Hasher,
         notifier: crate::notify::Notifier,
         clock: Arc<dyn Clock>,
-        config: Arc<Config>,
+        config: Arc<EngineConfig>,
     ) -> Self {
         Self {
             store,
@@ -113,7 +113,7 @@ impl Engine {
     }
 
     /// The configuration in force.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &EngineConfig {
         &self.config
     }
 

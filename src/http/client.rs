@@ -18,7 +18,7 @@ impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let trusted = &state.engine.config().trusted_proxies;
+        let trusted = &state.config.trusted_proxies;
         Ok(Self::of(&parts.extensions, &parts.headers, trusted))
     }
 }
@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for ForwardedHttps {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let trusted = &state.engine.config().trusted_proxies;
+        let trusted = &state.config.trusted_proxies;
         let from_proxy = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -16,6 +16,7 @@ pub use failure::{collect_failure, report_failure};
 pub use headers::{bearer, is_json, media_type};
 pub use time::rfc3339;
 
+use crate::config::Config;
 use crate::engine::Engine;
 use std::sync::Arc;
 
@@ -24,4 +25,6 @@ use std::sync::Arc;
 pub struct AppState {
     /// The engine that decides.
     pub engine: Arc<Engine>,
+    /// The configuration the HTTP side runs with (faces, proxies, limits).
+    pub config: Arc<Config>,
 }

@@ -276,14 +276,14 @@ impl Instance {
 }
 
 async fn start_instance(config: Config, clock: ManualClock) -> Instance {
-    let engine = doorward::server::build_engine(config, Arc::new(clock))
+    let server = doorward::server::build(config, Arc::new(clock))
         .await
         .expect("engine");
+    let engine = Arc::clone(&server.engine);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let served = Arc::clone(&engine);
     tokio::spawn(async move {
-        doorward::server::serve(listener, served, std::future::pending())
+        doorward::server::serve(listener, server, std::future::pending())
             .await
             .unwrap();
     });

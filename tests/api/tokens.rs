@@ -355,8 +355,7 @@ async fn sealed_signing_keys_open_only_with_their_encryption_key(backend: Backen
 
     let mut without = app.config.clone();
     without.keys.encryption_key = None;
-    let refused =
-        doorward::server::build_engine(without, std::sync::Arc::new(app.clock.clone())).await;
+    let refused = doorward::server::build(without, std::sync::Arc::new(app.clock.clone())).await;
     assert!(
         refused.is_err(),
         "a sealed key cannot be used without its encryption key"
@@ -365,8 +364,7 @@ async fn sealed_signing_keys_open_only_with_their_encryption_key(backend: Backen
     wrong.keys.encryption_key = doorward::crypto::keys::KeyEncryptionKey::from_base64(
         &base64::engine::general_purpose::STANDARD.encode([8u8; 32]),
     );
-    let refused =
-        doorward::server::build_engine(wrong, std::sync::Arc::new(app.clock.clone())).await;
+    let refused = doorward::server::build(wrong, std::sync::Arc::new(app.clock.clone())).await;
     assert!(refused.is_err(), "nor with another one");
 }
 

@@ -165,8 +165,7 @@ pub async fn login(
         Err(e) => return e.into_response(),
     };
     let application = state
-        .engine
-        .config()
+        .config
         .faces
         .amplify
         .application

@@ -388,7 +388,7 @@ async fn current(State(state): State<AppState>, headers: HeaderMap) -> Response 
     match state.engine.session(&token).await {
         Ok(live) => Json(json!({
             "has_elevated_permissions": false,
-            "refresh_token_url": format!("{}/users/auth/_refresh", state.engine.config().faces.ece.base),
+            "refresh_token_url": format!("{}/users/auth/_refresh", state.config.faces.ece.base),
             "expires_at": crate::http::rfc3339(live.idle_deadline),
         }))
         .into_response(),

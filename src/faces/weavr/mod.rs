@@ -90,7 +90,7 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
     let Some(key) = key else {
         return WeavrError::Status(StatusCode::UNAUTHORIZED).into_response();
     };
-    let trusted = &state.engine.config().trusted_proxies;
+    let trusted = &state.config.trusted_proxies;
     let ClientAddress(source) = ClientAddress::of(request.extensions(), request.headers(), trusted);
     match state.engine.application_for_api_key(key, source).await {
         Ok(app) => {

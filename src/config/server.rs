@@ -1,0 +1,158 @@
+//! The sections the process and its HTTP side run with: the database, hashing pool, HTTP
+//! limits and the platform faces.
+
+use super::{duration, yes};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::time::Duration;
+
+/// The platform faces: each is mounted under its base path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacesConfig {
+    /// Weavr Multi.
+    pub weavr: FaceConfig,
+    /// Axonize.
+    pub axonize: FaceConfig,
+    /// Amplify Platform.
+    pub amplify: FaceConfig,
+    /// Elastic Cloud Enterprise.
+    pub ece: FaceConfig,
+}
+
+impl Default for FacesConfig {
+    fn default() -> Self {
+        Self {
+            weavr: FaceConfig::at("/weavr/multi"),
+            axonize: FaceConfig::at("/axonize"),
+            amplify: FaceConfig::at("/amplify/api/v1"),
+            ece: FaceConfig::at("/ece/api/v1"),
+        }
+    }
+}
+
+/// One face.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceConfig {
+    /// Whether it is served.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where it is mounted (starts with `/`, no trailing `/`).
+    pub base: String,
+    /// The application its sign-ins are for, where its clients name none (Amplify); the
+    /// built-in default application when unset.
+    #[serde(default)]
+    pub application: Option<String>,
+}
+
+impl FaceConfig {
+    /// An enabled face at `base`.
+    pub fn at(base: &str) -> Self {
+        Self {
+            enabled: true,
+            base: base.to_owned(),
+            application: None,
+        }
+    }
+}
+
+/// Argon2id parameters and the hashing pool.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingConfig {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Time cost (passes).
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Jobs that may wait for a worker before new logins are refused with 503.
+    pub queue: usize,
+}
+
+/// HTTP limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// A request still running after this long is answered 408.
+    #[serde(deserialize_with = "duration")]
+    pub request_timeout: Duration,
+    /// How long a client has to send a complete request head (from the connection's opening,
+    /// or from the previous response on a kept-alive connection).
+    #[serde(deserialize_with = "duration")]
+    pub header_timeout: Duration,
+    /// A connection on which nothing moves for this long is closed.
+    #[serde(deserialize_with = "duration")]
+    pub idle_timeout: Duration,
+    /// Connections served at once (also capped by the open-file limit); more wait in the
+    /// kernel's backlog.
+    pub max_connections: usize,
+}
+
+/// A database URL; redacted in `Debug` because it may carry a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL string.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL itself, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.0.split(':').next().unwrap_or_default();
+        write!(f, "DatabaseUrl({scheme}://…)")
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let url = String::deserialize(d)?;
+        if url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:")
+        {
+            Ok(Self(url))
+        } else {
+            Err(serde::de::Error::custom(
+                "must start with sqlite:// or postgres://",
+            ))
+        }
+    }
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            workers: 0,
+            queue: 64,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+        }
+    }
+}
