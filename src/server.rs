@@ -164,10 +164,7 @@ async fn maintenance_guard(
     if exempt {
         return next.run(request).await;
     }
-    if let Some(retry_after) = state.engine.maintenance_retry().await {
-        return native::maintenance(retry_after);
-    }
-    next.run(request).await
+    crate::http::maintenance::<native::Native>(State(state), request, next).await
 }
 
 /// The log span of a request: method and path only. The query string is left out: tokens are

@@ -15,6 +15,15 @@ pub struct Identity {
     pub role: Role,
 }
 
+/// A live session with the organisations its user may act for.
+#[derive(Debug, Clone)]
+pub struct SessionWithIdentities {
+    /// The session.
+    pub live: LiveSession,
+    /// Its user's active organisations.
+    pub identities: Vec<Identity>,
+}
+
 /// What introspection says of a token.
 #[derive(Debug, Clone)]
 pub enum Introspection {
@@ -52,12 +61,24 @@ impl Engine {
         self.identities_of(live.user()).await
     }
 
-    /// A user's active organisations, active memberships only (for a face describing a session
-    /// it just opened, of any kind).
-    pub async fn identities_of(&self, user: &crate::domain::User) -> EngineResult<Vec<Identity>> {
+    /// A user's active organisations, active memberships only.
+    pub(crate) async fn identities_of(
+        &self,
+        user: &crate::domain::User,
+    ) -> EngineResult<Vec<Identity>> {
         Ok(active_identities(
             self.store.memberships_of(&user.id).await?,
         ))
+    }
+
+    /// A full session with its user's active organisations (for a face that describes both).
+    pub async fn session_with_identities(
+        &self,
+        bearer: &str,
+    ) -> EngineResult<SessionWithIdentities> {
+        let live = self.session(bearer).await?;
+        let identities = self.identities_of(live.user()).await?;
+        Ok(SessionWithIdentities { live, identities })
     }
 
     /// Moves the session to another of its user's organisations.
@@ -65,7 +86,7 @@ impl Engine {
         &self,
         bearer: impl Into<Presented<'_>>,
         organization: &str,
-    ) -> EngineResult<LiveSession> {
+    ) -> EngineResult<SessionWithIdentities> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let app = self
@@ -97,7 +118,10 @@ impl Engine {
             .set_session_organization(&live.session().id, organization)
             .await?;
         self.sessions.remove_user(&live.user().id);
-        self.managed_session(bearer).await
+        Ok(SessionWithIdentities {
+            live: self.managed_session(bearer).await?,
+            identities: active_identities(memberships),
+        })
     }
 
     /// RFC 7662: what a token is, for an application authenticated by its id and API key.
@@ -159,7 +183,12 @@ impl Engine {
             (true, Some(claims), _) => Introspection::AccessToken(claims),
             (true, None, Some(user)) => Introspection::Session {
                 exp: deadline.unix_timestamp(),
-                live: Box::new(LiveSession::new(session, user, deadline)),
+                live: Box::new(LiveSession::new(
+                    session,
+                    user,
+                    deadline,
+                    self.config.stepup.validity,
+                )),
             },
             _ => Introspection::Inactive,
         })

@@ -100,12 +100,20 @@ pub struct LiveSession {
     pub idle_deadline: OffsetDateTime,
     /// When the presented access token expires; `None` when the session token was presented.
     pub access_token_expires: Option<OffsetDateTime>,
+    /// Until when the session's last step-up counts, if it has one.
+    pub step_up_until: Option<OffsetDateTime>,
 }
 
 impl LiveSession {
     /// A live session as read by the engine.
-    pub(crate) fn new(session: Session, user: User, idle_deadline: OffsetDateTime) -> Self {
+    pub(crate) fn new(
+        session: Session,
+        user: User,
+        idle_deadline: OffsetDateTime,
+        step_up_validity: std::time::Duration,
+    ) -> Self {
         Self {
+            step_up_until: session.stepped_up_at.map(|at| at + step_up_validity),
             record: Arc::new((session, user)),
             idle_deadline,
             access_token_expires: None,
@@ -232,6 +240,7 @@ impl Engine {
         }
         Ok(LiveSession {
             idle_deadline: session.idle_deadline(now),
+            step_up_until: self.step_up_until(session),
             record: Arc::clone(&entry.record),
             access_token_expires,
         })

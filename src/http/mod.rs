@@ -5,6 +5,7 @@
 
 mod client;
 mod device;
+mod face;
 mod failure;
 pub mod guard;
 mod headers;
@@ -12,6 +13,9 @@ mod time;
 
 pub use client::{ClientAddress, ForwardedHttps};
 pub use device::{DeviceToken, cookie, device_cookie, device_token};
+pub use face::{
+    Bearer, Face, Fields, JsonObject, MaybeBearer, body_bytes, maintenance, session_token,
+};
 pub use failure::{collect_failure, report_failure};
 pub use headers::{bearer, is_json, media_type};
 pub use time::rfc3339;

@@ -2,16 +2,14 @@
 //! switchLoggedInOrg.
 
 use super::info::{SessionInfo, SessionParts};
-use super::{AmplifyError, cookie, session_token};
+use super::{Amplify, AmplifyError, cookie};
 use crate::domain::{Email, LoginId, Password};
 use crate::engine::{
-    AppSelector, ClientKind, EngineError, IssuedSession, LiveSession, LoginOutcome, LoginRequest,
-    LogoutScope, SignInLocation,
+    AppSelector, ClientKind, EngineError, IssuedSession, LoginOutcome, LoginRequest, LogoutScope,
+    SessionWithIdentities, SignInLocation,
 };
-use crate::http::{AppState, ClientAddress, ForwardedHttps};
+use crate::http::{AppState, Bearer, ClientAddress, Face, Fields, ForwardedHttps, MaybeBearer};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,71 +18,26 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 #[derive(Serialize)]
-struct Success<T: Serialize> {
+pub struct Success<T: Serialize> {
     success: bool,
     result: T,
 }
 
-fn success<T: Serialize>(result: T) -> Response {
+/// `{"success": true, "result": …}`.
+fn success<T: Serialize>(result: T) -> Json<Success<T>> {
     Json(Success {
         success: true,
         result,
     })
-    .into_response()
 }
 
 /// A success that also sets (or clears) the session cookie.
-fn with_cookie(mut response: Response, token: Option<&str>, secure: bool) -> Response {
+fn with_cookie(response: impl IntoResponse, token: Option<&str>, secure: bool) -> Response {
+    let mut response = response.into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, cookie(token, secure));
     response
-}
-
-/// The fields of a JSON or form body; a body over the limit is 413 in the face's shape.
-fn fields(
-    headers: &HeaderMap,
-    body: &Result<Bytes, BytesRejection>,
-) -> Result<Map<String, Value>, AmplifyError> {
-    let body = body.as_ref().map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AmplifyError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
-        } else {
-            AmplifyError::new(StatusCode::BAD_REQUEST, "Invalid request body.")
-        }
-    })?;
-    let invalid = || AmplifyError::new(StatusCode::BAD_REQUEST, "Invalid request body.");
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if media == "application/x-www-form-urlencoded" {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(body).map_err(|_| invalid())?;
-        return storable(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        );
-    }
-    if body.is_empty() && media.is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => storable(map),
-        _ => Err(invalid()),
-    }
-}
-
-/// The input rule (`domain::storable`) over a body's fields.
-fn storable(map: Map<String, Value>) -> Result<Map<String, Value>, AmplifyError> {
-    match crate::domain::unstorable_member(&map) {
-        Some(refused) => Err(AmplifyError::param_invalid(&refused.field)),
-        None => Ok(map),
-    }
 }
 
 /// A required string field.
@@ -157,13 +110,9 @@ pub async fn login(
     ForwardedHttps(secure): ForwardedHttps,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let parsed = fields(&headers, &body).and_then(|f| parse_login(&f));
-    let login = match parsed {
-        Ok(login) => login,
-        Err(e) => return e.into_response(),
-    };
+    Fields(fields, ..): Fields<Amplify>,
+) -> Result<Response, AmplifyError> {
+    let login = parse_login(&fields)?;
     let application = state
         .config
         .faces
@@ -175,30 +124,28 @@ pub async fn login(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|host| SignInLocation::new(host, uri.path()));
-    let client = login.client;
     let request = LoginRequest {
         location,
         organization: login.org_hint,
         provider: login.provider,
-        client,
+        client: login.client,
         device_token: crate::http::device_token(&headers),
         ..LoginRequest::for_face(
-            &crate::engine::profile::AMPLIFY,
+            Amplify::PROFILE,
             LoginId::Email(login.email),
             login.password,
             application,
             source,
         )
     };
-    match state.engine.login(request).await {
-        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure),
-        Ok(LoginOutcome::MfaRequired(session, _)) => issued(&state, &session, true, secure),
-        Ok(LoginOutcome::PasswordUpdateRequired(_)) => {
-            AmplifyError::new(StatusCode::BAD_REQUEST, "User must reset password.")
-                .internal(13)
-                .into_response()
-        }
-        Err(e) => AmplifyError::from(e).into_response(),
+    match state.engine.login(request).await? {
+        LoginOutcome::Authenticated(session) => Ok(issued(&state, &session, false, secure)),
+        LoginOutcome::MfaRequired(session, _) => Ok(issued(&state, &session, true, secure)),
+        LoginOutcome::PasswordUpdateRequired(_) => Err(AmplifyError::new(
+            StatusCode::BAD_REQUEST,
+            "User must reset password.",
+        )
+        .internal(13)),
     }
 }
 
@@ -233,18 +180,14 @@ fn issued(
     response
 }
 
-/// 200 SessionInfo for a live session.
-async fn live_info(
-    state: &AppState,
-    sid: &str,
-    live: &LiveSession,
-) -> Result<SessionInfo, AmplifyError> {
-    let identities = state.engine.identities_of(live.user()).await?;
-    Ok(SessionInfo::from(SessionParts {
+/// SessionInfo for a live session, as presented by `sid`.
+fn live_info(sid: &str, found: &SessionWithIdentities) -> Json<Success<SessionInfo>> {
+    let live = &found.live;
+    success(SessionInfo::from(SessionParts {
         sid,
         session: live.session(),
         user: live.user(),
-        identities: &identities,
+        identities: &found.identities,
         from: live.session().client.as_str(),
         expiry: live.idle_deadline,
         device_auth_required: false,
@@ -255,23 +198,16 @@ async fn live_info(
 pub async fn device_auth(
     State(state): State<AppState>,
     ForwardedHttps(secure): ForwardedHttps,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let Some(token) = session_token(&headers) else {
-        return AmplifyError::login_required().into_response();
+    Bearer(token, ..): Bearer<Amplify>,
+    Fields(fields, ..): Fields<Amplify>,
+) -> Result<Response, AmplifyError> {
+    let code = match fields.get("code") {
+        Some(Value::Number(n)) => n.to_string(),
+        _ => required(&fields, "code")?,
     };
-    let code = match fields(&headers, &body).and_then(|f| match f.get("code") {
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        _ => required(&f, "code"),
-    }) {
-        Ok(code) => code,
-        Err(e) => return e.into_response(),
-    };
-    match state.engine.complete_login_mfa(&token, None, &code).await {
-        Ok(LoginOutcome::Authenticated(session)) => issued(&state, &session, false, secure),
-        Ok(_) => AmplifyError::login_required().into_response(),
-        Err(e) => AmplifyError::from(e).into_response(),
+    match state.engine.complete_login_mfa(&token, None, &code).await? {
+        LoginOutcome::Authenticated(session) => Ok(issued(&state, &session, false, secure)),
+        _ => Err(AmplifyError::login_required()),
     }
 }
 
@@ -279,9 +215,9 @@ pub async fn device_auth(
 pub async fn logout(
     State(state): State<AppState>,
     ForwardedHttps(secure): ForwardedHttps,
-    headers: HeaderMap,
+    MaybeBearer(token, ..): MaybeBearer<Amplify>,
 ) -> Response {
-    if let Some(token) = session_token(&headers) {
+    if let Some(token) = token {
         // A missing, expired or restricted session has nothing to end; the answer is the same.
         let _ = state.engine.logout(&token, LogoutScope::This).await;
     }
@@ -289,59 +225,42 @@ pub async fn logout(
 }
 
 /// `GET {base}/auth/findSession`: the session, or `null`.
-pub async fn find_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = session_token(&headers) else {
-        return success(Value::Null);
+pub async fn find_session(
+    State(state): State<AppState>,
+    MaybeBearer(token, ..): MaybeBearer<Amplify>,
+) -> Response {
+    let Some(token) = token else {
+        return success(Value::Null).into_response();
     };
-    match state.engine.session(&token).await {
-        Ok(live) => match live_info(&state, &token, &live).await {
-            Ok(info) => success(info),
-            Err(e) => e.into_response(),
-        },
-        Err(_) => success(Value::Null),
+    match state.engine.session_with_identities(&token).await {
+        Ok(found) => live_info(&token, &found).into_response(),
+        Err(_) => success(Value::Null).into_response(),
     }
 }
 
 /// `GET {base}/auth/checkSession`: the session, or 401 LOGIN_REQUIRED.
-pub async fn check_session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = session_token(&headers) else {
-        return AmplifyError::login_required().into_response();
-    };
-    let result = match state.engine.session(&token).await {
-        Ok(live) => live_info(&state, &token, &live).await,
-        Err(e) => Err(AmplifyError::from(e)),
-    };
-    match result {
-        Ok(info) => success(info),
-        Err(e) => e.into_response(),
-    }
+pub async fn check_session(
+    State(state): State<AppState>,
+    Bearer(token, ..): Bearer<Amplify>,
+) -> Result<Json<Success<SessionInfo>>, AmplifyError> {
+    let found = state.engine.session_with_identities(&token).await?;
+    Ok(live_info(&token, &found))
 }
 
 /// `POST {base}/auth/switchLoggedInOrg` `{org_id}`.
 pub async fn switch_org(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let Some(token) = session_token(&headers) else {
-        return AmplifyError::login_required().into_response();
-    };
-    let org = match fields(&headers, &body).and_then(|f| {
-        optional_id(&f, "org_id")?.ok_or_else(|| AmplifyError::param_required("org_id"))
-    }) {
-        Ok(org) => org,
-        Err(e) => return e.into_response(),
-    };
-    let result = match state.engine.switch_organization(&token, &org).await {
-        Ok(live) => live_info(&state, &token, &live).await,
+    Bearer(token, ..): Bearer<Amplify>,
+    Fields(fields, ..): Fields<Amplify>,
+) -> Result<Json<Success<SessionInfo>>, AmplifyError> {
+    let org =
+        optional_id(&fields, "org_id")?.ok_or_else(|| AmplifyError::param_required("org_id"))?;
+    match state.engine.switch_organization(&token, &org).await {
+        Ok(found) => Ok(live_info(&token, &found)),
         // Switching names one organisation: pending is "not an active membership" here.
         Err(EngineError::OrganizationPending) => {
             Err(AmplifyError::from(EngineError::OrganizationNotMember))
         }
         Err(e) => Err(AmplifyError::from(e)),
-    };
-    match result {
-        Ok(info) => success(info),
-        Err(e) => e.into_response(),
     }
 }

@@ -6,13 +6,12 @@
 mod auth;
 mod info;
 
-use crate::engine::{EngineError, PasswordRule};
-use crate::http::AppState;
+use crate::domain::FieldError;
+use crate::engine::{EngineError, FaceProfile, PasswordRule};
+use crate::http::{AppState, Face};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
@@ -33,23 +32,51 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/auth/switchLoggedInOrg", post(auth::switch_org))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state, gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::maintenance::<Amplify>,
+        ))
 }
 
-async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(retry_after) = state.engine.maintenance_retry().await {
-        let mut response = AmplifyError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The service is down for maintenance. Please try again later.",
-        )
-        .into_response();
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry_after.as_secs()),
-        );
-        return response;
+/// The face, as the http kit sees it.
+pub struct Amplify;
+
+impl Face for Amplify {
+    type Error = AmplifyError;
+    const PROFILE: &'static FaceProfile = &crate::engine::profile::AMPLIFY;
+    const SESSION_COOKIE: Option<&'static str> = Some(COOKIE);
+    // The platform's SDKs post JSON without always declaring it.
+    const ANY_MEDIA_TYPE: bool = true;
+
+    fn too_large() -> AmplifyError {
+        AmplifyError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
     }
-    next.run(request).await
+
+    fn unsupported_media_type() -> AmplifyError {
+        Self::malformed()
+    }
+
+    fn malformed() -> AmplifyError {
+        AmplifyError::new(StatusCode::BAD_REQUEST, "Invalid request body.")
+    }
+
+    fn unstorable(refused: &FieldError) -> AmplifyError {
+        AmplifyError::param_invalid(&refused.field)
+    }
+
+    fn unauthenticated() -> AmplifyError {
+        AmplifyError::login_required()
+    }
+
+    fn maintenance(retry_after: Duration) -> AmplifyError {
+        AmplifyError {
+            retry_after: Some(retry_after),
+            ..AmplifyError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is down for maintenance. Please try again later.",
+            )
+        }
+    }
 }
 
 async fn not_found() -> AmplifyError {
@@ -291,14 +318,8 @@ impl From<EngineError> for AmplifyError {
 }
 
 /// A request refused before routing, in this face's shape.
-pub fn bad_request(refused: &crate::domain::FieldError) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    AmplifyError::param_invalid(&refused.field).into_response()
-}
-
-/// The session token: the bearer, else the `connect.sid` cookie.
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    crate::http::bearer(headers).or_else(|| crate::http::cookie(headers, COOKIE))
+pub fn bad_request(refused: &FieldError) -> Response {
+    Amplify::unstorable(refused).into_response()
 }
 
 /// `Set-Cookie` for a session token (`None` clears it); `Secure` when the client came over

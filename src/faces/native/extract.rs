@@ -2,15 +2,16 @@
 //! a type error), bearer tokens (from the `Authorization` header only, never the query string),
 //! and admin authorisation.
 
+use super::Native;
 use super::problem::Problem;
 use crate::domain::FieldError;
 use crate::http::AppState;
+use crate::http::{Bearer, Face};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
-use std::fmt;
 
 /// A JSON body, parsed; any failure is a problem response.
 pub struct JsonBody<T>(pub T);
@@ -55,40 +56,17 @@ impl<S: Send + Sync> FromRequest<S> for RawJson {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
         if !crate::http::is_json(req.headers()) {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Expected Content-Type: application/json",
-            ));
+            return Err(Native::unsupported_media_type());
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "Request body too large",
-                )
-            } else {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_body",
-                    "The request body could not be read",
-                )
-            }
-        })?;
-        Ok(RawJson(bytes))
+        crate::http::body_bytes::<Native, S>(req, state)
+            .await
+            .map(RawJson)
     }
 }
 
 /// Parses JSON, naming the field of a type error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let malformed = || {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "The request body is not valid JSON",
-        )
-    };
+    let malformed = Native::malformed;
     let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| malformed())?;
     if let Some(refused) = crate::domain::unstorable_field(&document) {
         return Err(Problem::validation(vec![refused]));
@@ -116,25 +94,6 @@ fn field_reason(message: &str) -> String {
         .to_owned()
 }
 
-/// The bearer token of the `Authorization` header.
-pub struct Bearer(pub String);
-
-impl fmt::Debug for Bearer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Bearer(…)")
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Bearer {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        crate::http::bearer(&parts.headers)
-            .map(Bearer)
-            .ok_or_else(|| Problem::from(crate::engine::EngineError::Unauthenticated))
-    }
-}
-
 /// An authorised administrator.
 pub struct Admin;
 
@@ -142,7 +101,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        let Bearer(token, _) = Bearer::<Native>::from_request_parts(parts, state).await?;
         state.engine.authorize_admin(&token).await?;
         Ok(Admin)
     }
@@ -156,6 +115,7 @@ pub fn bad_parameter(field: &str, reason: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn type_errors_name_the_field() {

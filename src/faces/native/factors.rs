@@ -1,12 +1,14 @@
 //! A user's factors (`/v1/factors…`) and the push device API (`/v1/devices…`).
 
-use super::extract::{Bearer, JsonBody, OptionalJson};
+use super::Native;
+use super::extract::{JsonBody, OptionalJson};
 use super::mfa::{parse_code, required};
 use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, json_value, rfc3339};
 use crate::domain::{Email, FieldError};
 use crate::engine::{DeviceProof, Enrolment, PushAnswer};
 use crate::http::AppState;
+use crate::http::Bearer;
 use crate::http::ClientAddress;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// `GET /v1/factors`.
-pub async fn list(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+pub async fn list(State(state): State<AppState>, Bearer(token, _): Bearer<Native>) -> Response {
     match state.engine.factors(&token).await {
         Ok(factors) => {
             let views: Vec<FactorView> = factors.iter().map(FactorView::from).collect();
@@ -37,7 +39,7 @@ pub struct SmsBody {
 /// `POST /v1/factors/sms`: enrols a phone and texts it a code.
 pub async fn enrol_sms(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<SmsBody>,
 ) -> Response {
     let phone = match required(body.phone, "phone") {
@@ -57,7 +59,7 @@ pub struct EmailBody {
 /// `POST /v1/factors/email`: enrols an address and mails it a code.
 pub async fn enrol_email(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     OptionalJson(body): OptionalJson<EmailBody>,
 ) -> Response {
     let email = match body.and_then(|b| b.email).map(|e| Email::parse(&e)) {
@@ -71,7 +73,10 @@ pub async fn enrol_email(
 }
 
 /// `POST /v1/factors/totp`: a new authenticator secret, to prove with a first code.
-pub async fn enrol_totp(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+pub async fn enrol_totp(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Native>,
+) -> Response {
     enrolled(state.engine.enrol_totp(&token).await)
 }
 
@@ -86,7 +91,7 @@ pub struct PushBody {
 /// `POST /v1/factors/push`: enrols a device key. Needs a step-up.
 pub async fn enrol_push(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<PushBody>,
 ) -> Response {
     let key = match required(body.public_key, "public_key") {
@@ -129,7 +134,7 @@ pub struct VerifyBody {
 /// `POST /v1/factors/{id}/verify`: proves a pending factor; it becomes active.
 pub async fn verify(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<VerifyBody>,
 ) -> Response {
@@ -146,7 +151,7 @@ pub async fn verify(
 /// `POST /v1/factors/{id}/send`: sends a pending factor's code again.
 pub async fn resend(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
 ) -> Response {
     match state.engine.resend_factor_code(&token, &id).await {
@@ -158,7 +163,7 @@ pub async fn resend(
 /// `DELETE /v1/factors/{id}`: removes a factor. Needs a step-up.
 pub async fn remove(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
 ) -> Response {
     match state.engine.remove_factor(&token, &id).await {
@@ -177,7 +182,7 @@ pub struct MfaSwitchBody {
 /// `PUT /v1/mfa` `{"enabled"}`: the user's own second factor at sign-in (off needs a step-up).
 pub async fn set_mfa(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<MfaSwitchBody>,
 ) -> Response {
     let Some(enabled) = body.enabled else {

@@ -1,6 +1,7 @@
 //! `POST /v1/login` and `POST /v1/password`: parse, call the engine once, map the outcome.
 
-use super::extract::{Bearer, JsonBody};
+use super::Native;
+use super::extract::JsonBody;
 use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
@@ -8,6 +9,7 @@ use crate::engine::{
     AppSelector, ClientKind, IssuedSession, LoginOutcome, LoginRequest, SignInLocation, profile,
 };
 use crate::http::AppState;
+use crate::http::Bearer;
 use crate::http::ClientAddress;
 use axum::Json;
 use axum::extract::State;
@@ -143,7 +145,7 @@ pub struct PasswordBody {
 /// `POST /v1/password`.
 pub async fn change_password(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<PasswordBody>,
 ) -> Response {
     let current = required_password(body.current_password, "current_password");

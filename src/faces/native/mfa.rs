@@ -1,12 +1,14 @@
 //! The second factor of a sign-in (`/v1/login/mfa…`) and step-up (`/v1/stepup…`).
 
-use super::extract::{Bearer, JsonBody, OptionalJson};
+use super::Native;
+use super::extract::{JsonBody, OptionalJson};
 use super::login::outcome_response;
 use super::problem::Problem;
 use super::view::{ChallengeView, LoginView, rfc3339};
 use crate::domain::FieldError;
 use crate::engine::{FactorChoice, LoginOutcome, MfaPoll};
 use crate::http::AppState;
+use crate::http::Bearer;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -73,7 +75,7 @@ pub async fn send(
 /// the full login response with `"status": "approved"`.
 pub async fn poll(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
 ) -> Response {
     match state.engine.poll_login_mfa(&token, &id).await {
@@ -107,7 +109,7 @@ pub struct CodeBody {
 /// `POST /v1/stepup`: challenges a factor (the preferred one if none is named).
 pub async fn start_step_up(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     OptionalJson(body): OptionalJson<StepUpBody>,
 ) -> Response {
     let factor = body.and_then(|b| b.factor).map(|f| FactorChoice::parse(&f));
@@ -120,7 +122,7 @@ pub async fn start_step_up(
 /// `POST /v1/stepup/{id}/verify`: answers with a code; the session is stepped up.
 pub async fn verify_step_up(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CodeBody>,
 ) -> Response {
@@ -142,7 +144,7 @@ pub async fn verify_step_up(
 /// `POST /v1/stepup/{id}/send`: sends the code again.
 pub async fn resend_step_up(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
 ) -> Response {
     match state.engine.resend_step_up(&token, &id).await {
@@ -154,7 +156,7 @@ pub async fn resend_step_up(
 /// `GET /v1/stepup/{id}`: `pending`, `approved`, `denied` or `expired`.
 pub async fn step_up_state(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
 ) -> Response {
     match state.engine.step_up_state(&token, &id).await {

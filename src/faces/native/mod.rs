@@ -17,7 +17,8 @@ mod view;
 pub use problem::{PROBLEM_JSON, Problem};
 
 use crate::domain::FieldError;
-use crate::http::AppState;
+use crate::engine::FaceProfile;
+use crate::http::{AppState, Face};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -104,15 +105,53 @@ pub fn exempt_from_maintenance(path: &str) -> bool {
     path == "/healthz" || path == "/readyz" || path.starts_with("/v1/admin/")
 }
 
-/// The native answer during maintenance.
-pub fn maintenance(retry_after: std::time::Duration) -> Response {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "maintenance",
-        "The server is in maintenance; try again later",
-    )
-    .retry_after(retry_after.as_secs())
-    .into_response()
+/// The native face, as the http kit sees it.
+pub struct Native;
+
+impl Face for Native {
+    type Error = Problem;
+    const PROFILE: &'static FaceProfile = &crate::engine::profile::NATIVE;
+
+    fn too_large() -> Problem {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Request body too large",
+        )
+    }
+
+    fn unsupported_media_type() -> Problem {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Expected Content-Type: application/json",
+        )
+    }
+
+    fn malformed() -> Problem {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "The request body is not valid JSON",
+        )
+    }
+
+    fn unstorable(refused: &FieldError) -> Problem {
+        Problem::validation(vec![refused.clone()])
+    }
+
+    fn unauthenticated() -> Problem {
+        Problem::from(crate::engine::EngineError::Unauthenticated)
+    }
+
+    fn maintenance(retry_after: std::time::Duration) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "maintenance",
+            "The server is in maintenance; try again later",
+        )
+        .retry_after(retry_after.as_secs())
+    }
 }
 
 /// The native answer to a request refused before routing.

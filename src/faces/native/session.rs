@@ -1,10 +1,12 @@
 //! `GET /v1/session` and `POST /v1/logout`.
 
-use super::extract::{Bearer, bad_parameter};
+use super::Native;
+use super::extract::bad_parameter;
 use super::problem::Problem;
 use super::view::SessionView;
 use crate::engine::LogoutScope;
 use crate::http::AppState;
+use crate::http::Bearer;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -12,11 +14,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 /// `GET /v1/session`: the session, its user and its deadlines; extends the idle window.
-pub async fn current(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+pub async fn current(State(state): State<AppState>, Bearer(token, _): Bearer<Native>) -> Response {
     match state.engine.session(&token).await {
         Ok(live) => {
-            let until = state.engine.step_up_until(live.session());
-            Json(SessionView::from(&live).step_up_until(until)).into_response()
+            Json(SessionView::from(&live).step_up_until(live.step_up_until)).into_response()
         }
         Err(e) => Problem::from(e).into_response(),
     }
@@ -31,7 +32,7 @@ pub struct LogoutQuery {
 /// `POST /v1/logout` (`?scope=all` ends every session of the user).
 pub async fn logout(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     query: Result<Query<LogoutQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let scope = match query.as_ref().map(|q| q.scope.as_deref()) {

@@ -1,11 +1,13 @@
 //! Identities and access tokens: `GET /v1/identities`, `POST /v1/session/organization`,
 //! `POST /v1/access_token`, `GET /.well-known/jwks.json`, `POST /v1/introspect`.
 
-use super::extract::{Bearer, JsonBody};
+use super::Native;
+use super::extract::JsonBody;
 use super::problem::Problem;
 use super::view::SessionView;
 use crate::engine::{EngineError, Introspection};
 use crate::http::AppState;
+use crate::http::Bearer;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, header};
@@ -25,7 +27,10 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /v1/identities`.
-pub async fn identities(State(state): State<AppState>, Bearer(token): Bearer) -> Response {
+pub async fn identities(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Native>,
+) -> Response {
     match state.engine.identities(&token).await {
         Ok(list) => {
             let identities: Vec<Value> = list
@@ -51,7 +56,7 @@ pub struct OrganizationBody {
 /// `POST /v1/session/organization {"organization"}`.
 pub async fn switch(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<OrganizationBody>,
 ) -> Response {
     let Some(organization) = body.organization else {
@@ -66,7 +71,7 @@ pub async fn switch(
         .switch_organization(&token, &organization)
         .await
     {
-        Ok(live) => Json(SessionView::from(&live)).into_response(),
+        Ok(found) => Json(SessionView::from(&found.live)).into_response(),
         Err(e) => Problem::from(e).into_response(),
     }
 }
@@ -74,7 +79,7 @@ pub async fn switch(
 /// `POST /v1/access_token {"organization"?}`.
 pub async fn access_token(
     State(state): State<AppState>,
-    Bearer(token): Bearer,
+    Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<OrganizationBody>,
 ) -> Response {
     match state
