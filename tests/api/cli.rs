@@ -96,13 +96,18 @@ async fn bad_configuration_stops_start_up_naming_the_key() {
         &["serve"],
         &[
             ("DOORWARD_DATABASE_URL", &db),
-            ("DOORWARD_SESION__IDLE", "5m"),
+            ("DOORWARD_SESSION__IDLE", "soon"),
         ],
         None,
     )
     .await;
     assert!(!run.ok);
-    assert!(run.stderr.contains("sesion"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("environment variable DOORWARD_SESSION__IDLE: `session.idle`: `soon`"),
+        "{}",
+        run.stderr
+    );
 
     let file = dir.path().join("doorward.toml");
     std::fs::write(&file, "[session]\nidel = \"5m\"\n").unwrap();
@@ -114,7 +119,13 @@ async fn bad_configuration_stops_start_up_naming_the_key() {
     )
     .await;
     assert!(!run.ok);
-    assert!(run.stderr.contains("session.idel"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("doorward.toml, line 2: `session.idel`: not a configuration key"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("idel").count(), 1, "{}", run.stderr);
 
     let run = doorward(
         &["serve"],
@@ -262,4 +273,40 @@ async fn cli_commands_act_on_the_shared_store(backend: Backend) {
     assert!(token.ok, "{}", token.stderr);
     let admin = token.stdout.trim();
     assert_eq!(app.get_auth("/v1/admin/users", admin).await.status(), 200);
+}
+
+#[tokio::test]
+async fn doorward_variables_that_are_not_keys_are_warned_about_and_start_up_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("d.db").display());
+    // What a Kubernetes Service named `doorward` injects, and a misspelt key.
+    let run = doorward(
+        &["migrate"],
+        &[
+            ("DOORWARD_DATABASE_URL", &db),
+            ("DOORWARD_PORT", "tcp://10.0.0.7:8080"),
+            ("DOORWARD_PORT_8080_TCP_ADDR", "10.0.0.7"),
+            ("DOORWARD_SESION__IDLE", "5m"),
+        ],
+        None,
+    )
+    .await;
+    assert!(run.ok, "{}", run.stderr);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("not configuration keys"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning: {}", run.stderr);
+    for name in [
+        "DOORWARD_PORT",
+        "DOORWARD_PORT_8080_TCP_ADDR",
+        "DOORWARD_SESION__IDLE",
+    ] {
+        assert!(warnings[0].contains(name), "{}", warnings[0]);
+    }
+    assert!(
+        !run.stderr.contains("tcp://10.0.0.7"),
+        "values are never logged"
+    );
 }

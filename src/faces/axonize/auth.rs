@@ -1,9 +1,9 @@
 //! `/api/auth/…`: login (application by `appId` or `url`), the MFA binding code, validateToken.
 
-use super::{AxonizeError, AxonizeJson, app_id, bearer};
+use super::{Axonize, AxonizeError, AxonizeJson, app_id};
 use crate::domain::{Email, FactorKind, LoginId, Password};
-use crate::engine::{AppSelector, FactorChoice, LoginOutcome, LoginRequest, profile};
-use crate::http::{AppState, ClientAddress};
+use crate::engine::{AppSelector, FactorChoice, LoginOutcome, LoginRequest};
+use crate::http::{AppState, Bearer, ClientAddress, Face};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -29,40 +29,34 @@ pub async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     headers: HeaderMap,
-    body: Result<AxonizeJson, AxonizeError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
+    body: AxonizeJson,
+) -> Result<Response, AxonizeError> {
+    let required = || AxonizeError::bad_request("Email and password are required.");
     let (Some(email), Some(password)) = (body.string("email"), body.string("password")) else {
-        return AxonizeError::bad_request("Email and password are required.").into_response();
+        return Err(required());
     };
     let (Ok(email), Ok(password)) = (Email::parse(&email), Password::parse(password)) else {
-        return AxonizeError::bad_request("Email and password are required.").into_response();
+        return Err(required());
     };
-    let selector = match application(app_id(&headers), body.string("url")) {
-        Ok(selector) => selector,
-        Err(e) => return e.into_response(),
-    };
+    let selector = application(app_id(&headers), body.string("url"))?;
     let request = LoginRequest {
         device_token: crate::http::device_token(&headers),
         ..LoginRequest::for_face(
-            &profile::AXONIZE,
+            Axonize::PROFILE,
             LoginId::Email(email),
             password,
             selector,
             source,
         )
     };
-    match state.engine.login(request).await {
-        Ok(LoginOutcome::Authenticated(session)) => Json(json!({
+    match state.engine.login(request).await? {
+        LoginOutcome::Authenticated(session) => Ok(Json(json!({
             "name": session.user.name,
             "token": session.token.expose_secret(),
             "redirectUrl": Value::Null,
         }))
-        .into_response(),
-        Ok(LoginOutcome::MfaRequired(session, due)) => (
+        .into_response()),
+        LoginOutcome::MfaRequired(session, due) => Ok((
             StatusCode::FORBIDDEN,
             Json(json!({
                 "token": session.token.expose_secret(),
@@ -70,14 +64,12 @@ pub async fn login(
                 "authenticator": AUTHENTICATOR,
             })),
         )
-            .into_response(),
+            .into_response()),
         // The platform has no password-change flow at sign-in.
-        Ok(LoginOutcome::PasswordUpdateRequired(_)) => AxonizeError::new(
+        LoginOutcome::PasswordUpdateRequired(_) => Err(AxonizeError::new(
             StatusCode::UNAUTHORIZED,
             "The password has expired and must be reset.",
-        )
-        .into_response(),
-        Err(e) => AxonizeError::from(e).into_response(),
+        )),
     }
 }
 
@@ -98,27 +90,23 @@ fn application(app_id: Option<String>, url: Option<String>) -> Result<AppSelecto
 /// `{"token", "authenticatorCode", "bindingCode"}`.
 pub async fn verify_binding_code(
     State(state): State<AppState>,
-    body: Result<AxonizeJson, AxonizeError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
+    body: AxonizeJson,
+) -> Result<Json<Value>, AxonizeError> {
     let (Some(token), Some(code)) = (body.string("token"), body.string("bindingcode")) else {
-        return AxonizeError::bad_request("The token and the bindingCode are required.")
-            .into_response();
+        return Err(AxonizeError::bad_request(
+            "The token and the bindingCode are required.",
+        ));
     };
-    match state.engine.complete_login_mfa(&token, None, &code).await {
-        Ok(LoginOutcome::Authenticated(session)) => Json(json!({
+    match state.engine.complete_login_mfa(&token, None, &code).await? {
+        LoginOutcome::Authenticated(session) => Ok(Json(json!({
             "token": session.token.expose_secret(),
             "authenticatorCode": body.string("authenticatorcode"),
             "authenticator": AUTHENTICATOR,
-        }))
-        .into_response(),
-        Ok(_) => {
-            AxonizeError::new(StatusCode::UNAUTHORIZED, "Invalid or expired token.").into_response()
-        }
-        Err(e) => AxonizeError::from(e).into_response(),
+        }))),
+        _ => Err(AxonizeError::new(
+            StatusCode::UNAUTHORIZED,
+            "Invalid or expired token.",
+        )),
     }
 }
 
@@ -126,14 +114,10 @@ pub async fn verify_binding_code(
 /// `{"token", "authenticator": "Default" | "SMS" | "Email"}`.
 pub async fn resend_binding_code(
     State(state): State<AppState>,
-    body: Result<AxonizeJson, AxonizeError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
+    body: AxonizeJson,
+) -> Result<Json<Value>, AxonizeError> {
     let Some(token) = body.string("token") else {
-        return AxonizeError::bad_request("The token is required.").into_response();
+        return Err(AxonizeError::bad_request("The token is required."));
     };
     let choice = match body.string("authenticator").map(|a| a.to_ascii_lowercase()) {
         None => None,
@@ -141,45 +125,38 @@ pub async fn resend_binding_code(
         Some(a) if a == "sms" => Some(FactorChoice::Contact(FactorKind::Sms)),
         Some(a) if a == "email" => Some(FactorChoice::Contact(FactorKind::Email)),
         Some(_) => {
-            return AxonizeError::bad_request("The authenticator must be Default, SMS or Email.")
-                .into_response();
+            return Err(AxonizeError::bad_request(
+                "The authenticator must be Default, SMS or Email.",
+            ));
         }
     };
-    match state.engine.send_login_mfa(&token, choice.as_ref()).await {
-        Ok(issued) => {
-            let kind = issued.challenge.kind;
-            let email = (kind == FactorKind::Email)
-                .then(|| issued.destination.clone())
-                .flatten();
-            Json(json!({
-                "token": token,
-                "authenticator": channel_name(kind),
-                "email": email,
-                "url": Value::Null,
-            }))
-            .into_response()
-        }
-        Err(e) => AxonizeError::from(e).into_response(),
-    }
+    let issued = state.engine.send_login_mfa(&token, choice.as_ref()).await?;
+    let kind = issued.challenge.kind;
+    let email = (kind == FactorKind::Email)
+        .then(|| issued.destination.clone())
+        .flatten();
+    Ok(Json(json!({
+        "token": token,
+        "authenticator": channel_name(kind),
+        "email": email,
+        "url": Value::Null,
+    })))
 }
 
 /// `GET {base}/api/auth/validateToken` with `Authorization: bearer …` and `appId`.
-pub async fn validate_token(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = bearer(&headers) else {
-        return AxonizeError::from(crate::engine::EngineError::Unauthenticated).into_response();
-    };
+pub async fn validate_token(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Axonize>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AxonizeError> {
     let app = app_id(&headers);
-    match state
+    let live = state
         .engine
         .session_for_application(&token, app.as_deref())
-        .await
-    {
-        Ok(live) => Json(json!({
-            "valid": true,
-            "name": live.user().name,
-            "expiresAt": crate::http::rfc3339(live.idle_deadline),
-        }))
-        .into_response(),
-        Err(e) => AxonizeError::from(e).into_response(),
-    }
+        .await?;
+    Ok(Json(json!({
+        "valid": true,
+        "name": live.user().name,
+        "expiresAt": crate::http::rfc3339(live.idle_deadline),
+    })))
 }

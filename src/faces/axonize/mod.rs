@@ -7,14 +7,13 @@
 
 mod auth;
 
-use crate::engine::{EngineError, PasswordRule};
-use crate::http::AppState;
+use crate::domain::FieldError;
+use crate::engine::{EngineError, FaceProfile, PasswordRule};
+use crate::http::{AppState, Face, JsonObject};
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
@@ -43,7 +42,10 @@ pub fn service(
         .route("/api/auth/validatetoken", get(auth::validate_token))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::maintenance::<Axonize>,
+        ))
         .with_state(state);
     routes.map_request(lowercase_path)
 }
@@ -68,16 +70,44 @@ fn lowercase_path(mut request: Request) -> Request {
     request
 }
 
-async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(retry_after) = state.engine.maintenance_retry().await {
-        return AxonizeError::new(
+/// The face, as the http kit sees it.
+pub struct Axonize;
+
+impl Face for Axonize {
+    type Error = AxonizeError;
+    const PROFILE: &'static FaceProfile = &crate::engine::profile::AXONIZE;
+    const FOLD_KEYS: bool = true;
+
+    fn too_large() -> AxonizeError {
+        AxonizeError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        )
+    }
+
+    fn unsupported_media_type() -> AxonizeError {
+        Self::malformed()
+    }
+
+    fn malformed() -> AxonizeError {
+        AxonizeError::bad_request("The request body must be a JSON object.")
+    }
+
+    fn unstorable(_refused: &FieldError) -> AxonizeError {
+        AxonizeError::bad_request("The request contains an invalid value.")
+    }
+
+    fn unauthenticated() -> AxonizeError {
+        AxonizeError::from(EngineError::Unauthenticated)
+    }
+
+    fn maintenance(retry_after: Duration) -> AxonizeError {
+        AxonizeError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is under maintenance. Try again later.",
         )
         .retry_after(retry_after)
-        .into_response();
     }
-    next.run(request).await
 }
 
 async fn not_found() -> AxonizeError {
@@ -227,13 +257,9 @@ impl From<EngineError> for AxonizeError {
     }
 }
 
-fn unstorable() -> AxonizeError {
-    AxonizeError::bad_request("The request contains an invalid value.")
-}
-
 /// A request refused before routing, in this face's shape.
-pub fn bad_request(_refused: &crate::domain::FieldError) -> Response {
-    unstorable().into_response()
+pub fn bad_request(refused: &FieldError) -> Response {
+    Axonize::unstorable(refused).into_response()
 }
 
 /// A JSON object body with its keys in lowercase (keys are case-insensitive on this face).
@@ -243,31 +269,8 @@ impl<S: Send + Sync> FromRequest<S> for AxonizeJson {
     type Rejection = AxonizeError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AxonizeError> {
-        let malformed = || AxonizeError::bad_request("The request body must be a JSON object.");
-        if !is_json(req.headers()) {
-            return Err(malformed());
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AxonizeError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "The request body is too large.",
-                )
-            } else {
-                malformed()
-            }
-        })?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) if crate::domain::unstorable_member(&map).is_some() => {
-                Err(unstorable())
-            }
-            Ok(Value::Object(map)) => Ok(Self(
-                map.into_iter()
-                    .map(|(k, v)| (k.to_lowercase(), v))
-                    .collect(),
-            )),
-            _ => Err(malformed()),
-        }
+        let JsonObject(map, _) = JsonObject::<Axonize>::from_request(req, state).await?;
+        Ok(Self(map))
     }
 }
 
@@ -280,8 +283,6 @@ impl AxonizeJson {
         }
     }
 }
-
-use crate::http::{bearer, is_json};
 
 /// The `appId` header.
 fn app_id(headers: &HeaderMap) -> Option<String> {

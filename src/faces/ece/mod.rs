@@ -3,18 +3,16 @@
 //! engine's. Errors are `{"errors": [{"code", "message", "fields"?}]}` with the header
 //! `x-cloud-error-codes`.
 
-use crate::domain::{LoginId, Password};
+use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
-    AppSelector, EngineError, LoginOutcome, LoginRequest, LogoutScope, is_local_path, profile,
+    AppSelector, EngineError, FaceProfile, LoginOutcome, LoginRequest, LogoutScope, is_local_path,
+    profile,
 };
-use crate::http::{AppState, ClientAddress};
+use crate::http::{AppState, Bearer, ClientAddress, Face, JsonObject};
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -34,20 +32,53 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/users/auth/methods", get(methods))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state, gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::maintenance::<Ece>,
+        ))
 }
 
-async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(retry_after) = state.engine.maintenance_retry().await {
-        return EceError::new(
+/// The face, as the http kit sees it.
+pub struct Ece;
+
+impl Face for Ece {
+    type Error = EceError;
+    const PROFILE: &'static FaceProfile = &profile::ECE;
+    // Elastic's clients post JSON; the contract does not ask them to declare it.
+    const ANY_MEDIA_TYPE: bool = true;
+
+    fn too_large() -> EceError {
+        EceError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "root.payload_too_large",
+            "The request body is too large.",
+        )
+    }
+
+    fn unsupported_media_type() -> EceError {
+        Self::malformed()
+    }
+
+    fn malformed() -> EceError {
+        EceError::invalid(vec!["body".to_owned()])
+    }
+
+    fn unstorable(refused: &FieldError) -> EceError {
+        EceError::invalid(vec![refused.field.clone()])
+    }
+
+    fn unauthenticated() -> EceError {
+        EceError::unauthorized()
+    }
+
+    fn maintenance(retry_after: Duration) -> EceError {
+        EceError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "root.unavailable",
             "The service is in maintenance; try again later.",
         )
         .retry_after(retry_after)
-        .into_response();
     }
-    next.run(request).await
 }
 
 async fn not_found() -> EceError {
@@ -221,24 +252,7 @@ struct LoginBody {
     login_state: Option<Map<String, Value>>,
 }
 
-fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceError> {
-    let body = body.as_ref().map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            EceError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "root.payload_too_large",
-                "The request body is too large.",
-            )
-        } else {
-            EceError::invalid(vec!["body".to_owned()])
-        }
-    })?;
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-        return Err(EceError::invalid(vec!["body".to_owned()]));
-    };
-    if let Some(refused) = crate::domain::unstorable_member(&map) {
-        return Err(EceError::invalid(vec![refused.field]));
-    }
+fn parse_login(map: &Map<String, Value>) -> Result<LoginBody, EceError> {
     let mut bad = Vec::new();
     let text = |name: &str, bad: &mut Vec<String>| match map.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -281,8 +295,8 @@ fn parse_login(body: &Result<Bytes, BytesRejection>) -> Result<LoginBody, EceErr
 }
 
 /// A request refused before routing, in this face's shape.
-pub fn bad_request(refused: &crate::domain::FieldError) -> Response {
-    EceError::invalid(vec![refused.field.clone()]).into_response()
+pub fn bad_request(refused: &FieldError) -> Response {
+    Ece::unstorable(refused).into_response()
 }
 
 /// `POST {base}/users/auth/_login`.
@@ -290,36 +304,31 @@ async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     crate::http::DeviceToken(device_token): crate::http::DeviceToken,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match parse_login(&body) {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
+    JsonObject(body, _): JsonObject<Ece>,
+) -> Result<Response, EceError> {
+    let body = parse_login(&body)?;
     let request = LoginRequest {
         device_token,
         ..LoginRequest::for_face(
-            &profile::ECE,
+            Ece::PROFILE,
             body.username,
             body.password,
             AppSelector::Default,
             source,
         )
     };
-    let session = match state.engine.login(request).await {
-        Ok(LoginOutcome::Authenticated(session)) => session,
-        Ok(LoginOutcome::PasswordUpdateRequired(_)) => {
-            return EceError::new(
+    let session = match state.engine.login(request).await? {
+        LoginOutcome::Authenticated(session) => session,
+        LoginOutcome::PasswordUpdateRequired(_) => {
+            return Err(EceError::new(
                 StatusCode::UNAUTHORIZED,
                 "root.unauthenticated",
                 "The password must be changed: sign in through the native API (POST /v1/login).",
-            )
-            .into_response();
+            ));
         }
-        Ok(LoginOutcome::MfaRequired(..)) => {
-            return EceError::from(EngineError::SecondFactorUnavailable).into_response();
+        LoginOutcome::MfaRequired(..) => {
+            return Err(EceError::from(EngineError::SecondFactorUnavailable));
         }
-        Err(e) => return EceError::from(e).into_response(),
     };
     let token = session.token.expose_secret();
     let has_path = body
@@ -337,67 +346,51 @@ async fn login(
             if let Ok(value) = HeaderValue::from_str(&location) {
                 response.headers_mut().insert(header::LOCATION, value);
             }
-            response
+            Ok(response)
         }
-        _ => Json(json!({
+        _ => Ok(Json(json!({
             "token": token,
             "session_expiration_time": crate::http::rfc3339(session.idle_deadline()),
         }))
-        .into_response(),
+        .into_response()),
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Result<String, EceError> {
-    crate::http::bearer(headers).ok_or_else(EceError::unauthorized)
 }
 
 /// `POST {base}/users/auth/_refresh`: a new token for the same session; the old one stops.
-async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token = match bearer(&headers) {
-        Ok(token) => token,
-        Err(e) => return e.into_response(),
-    };
-    match state.engine.refresh_session_token(&token).await {
-        Ok((token, deadline)) => Json(json!({
-            "token": token.expose_secret(),
-            "session_expiration_time": crate::http::rfc3339(deadline),
-        }))
-        .into_response(),
-        Err(e) => EceError::from(e).into_response(),
-    }
+async fn refresh(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Ece>,
+) -> Result<Json<Value>, EceError> {
+    let (token, deadline) = state.engine.refresh_session_token(&token).await?;
+    Ok(Json(json!({
+        "token": token.expose_secret(),
+        "session_expiration_time": crate::http::rfc3339(deadline),
+    })))
 }
 
 /// `POST {base}/users/auth/_logout`: 200 `{}`; the token stops working.
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token = match bearer(&headers) {
-        Ok(token) => token,
-        Err(e) => return e.into_response(),
-    };
-    match state.engine.logout(&token, LogoutScope::This).await {
-        Ok(()) => Json(json!({})).into_response(),
-        Err(e) => EceError::from(e).into_response(),
-    }
+async fn logout(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Ece>,
+) -> Result<Json<Value>, EceError> {
+    state.engine.logout(&token, LogoutScope::This).await?;
+    Ok(Json(json!({})))
 }
 
 /// `GET {base}/users/auth`: the token's standing.
-async fn current(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token = match bearer(&headers) {
-        Ok(token) => token,
-        Err(e) => return e.into_response(),
-    };
-    match state.engine.session(&token).await {
-        Ok(live) => Json(json!({
-            "has_elevated_permissions": false,
-            "refresh_token_url": format!("{}/users/auth/_refresh", state.config.faces.ece.base),
-            "expires_at": crate::http::rfc3339(live.idle_deadline),
-        }))
-        .into_response(),
-        Err(e) => EceError::from(e).into_response(),
-    }
+async fn current(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Ece>,
+) -> Result<Json<Value>, EceError> {
+    let live = state.engine.session(&token).await?;
+    Ok(Json(json!({
+        "has_elevated_permissions": false,
+        "refresh_token_url": format!("{}/users/auth/_refresh", state.config.faces.ece.base),
+        "expires_at": crate::http::rfc3339(live.idle_deadline),
+    })))
 }
 
 /// `GET {base}/users/auth/methods`: password sign-in only.
-async fn methods() -> Response {
+async fn methods() -> Json<Value> {
     Json(json!({"password": true, "saml": false, "openid": false, "sso_methods": []}))
-        .into_response()
 }

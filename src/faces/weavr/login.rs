@@ -1,9 +1,9 @@
 //! `POST /login_with_password`.
 
-use super::{GatedApplication, InvalidField, WeavrError, WeavrJson, ids_for};
+use super::{GatedApplication, InvalidField, Weavr, WeavrError, WeavrJson, ids_for};
 use crate::domain::{Email, LoginId, Password};
-use crate::engine::{AppSelector, LoginOutcome, LoginRequest, profile};
-use crate::http::{AppState, ClientAddress};
+use crate::engine::{AppSelector, LoginOutcome, LoginRequest};
+use crate::http::{AppState, ClientAddress, Face};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,52 +20,42 @@ pub async fn login(
     ClientAddress(source): ClientAddress,
     GatedApplication(app): GatedApplication,
     crate::http::DeviceToken(device_token): crate::http::DeviceToken,
-    body: Result<WeavrJson, WeavrError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
-    let (login, password) = match parse(&body) {
-        Ok(parsed) => parsed,
-        Err(fields) => return WeavrError::Syntax(fields).into_response(),
-    };
+    body: WeavrJson,
+) -> Result<Response, WeavrError> {
+    let (login, password) = parse(&body).map_err(WeavrError::Syntax)?;
     let request = LoginRequest {
         device_token,
         ..LoginRequest::for_face(
-            &profile::WEAVR,
+            Weavr::PROFILE,
             login,
             password,
             AppSelector::Id(app),
             source,
         )
     };
-    match state.engine.login(request).await {
-        Ok(LoginOutcome::Authenticated(session)) => {
+    match state.engine.login(request).await? {
+        LoginOutcome::Authenticated(session) => {
             let token = session.token.expose_secret();
             let (identity, credentials) = ids_for(
                 &session.identities,
                 session.session.organization_id.as_deref(),
                 &session.user.id,
             );
-            Json(json!({
+            Ok(Json(json!({
                 "token": token,
                 "tokenType": "AUTH",
                 "identity": identity,
                 "credentials": credentials,
             }))
-            .into_response()
+            .into_response())
         }
-        Ok(LoginOutcome::PasswordUpdateRequired(session)) => (
+        LoginOutcome::PasswordUpdateRequired(session) => Ok((
             StatusCode::CONFLICT,
             Json(json!({"token": session.token.expose_secret()})),
         )
-            .into_response(),
+            .into_response()),
         // Not asked on this face (`SecondFactorAt::StepUp`); refused like any other state.
-        Ok(LoginOutcome::MfaRequired(..)) => {
-            WeavrError::Status(StatusCode::FORBIDDEN).into_response()
-        }
-        Err(e) => WeavrError::from(e).into_response(),
+        LoginOutcome::MfaRequired(..) => Err(WeavrError::Status(StatusCode::FORBIDDEN)),
     }
 }
 

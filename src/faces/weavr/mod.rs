@@ -13,11 +13,10 @@ mod tokens;
 
 pub use error::{InvalidField, WeavrError};
 
-use crate::domain::{OrgKind, Role};
-use crate::engine::Identity;
-use crate::http::{AppState, ClientAddress};
+use crate::domain::{FieldError, OrgKind, Role};
+use crate::engine::{FaceProfile, Identity};
+use crate::http::{AppState, ClientAddress, Face, JsonObject};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -26,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::Value;
+use std::time::Duration;
 
 /// A bearer as this face presents it: Weavr accepts an access token wherever it accepts the
 /// session token (its contract), so access tokens may manage here.
@@ -65,7 +65,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state, gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api_key_gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::maintenance::<Weavr>,
+        ))
         .layer(axum::middleware::map_response(request_ref))
 }
 
@@ -77,11 +84,42 @@ async fn method_not_allowed() -> WeavrError {
     WeavrError::Status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
-/// Maintenance (503) first, then the `api-key` (401): neither says more than its status.
-async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(retry_after) = state.engine.maintenance_retry().await {
-        return WeavrError::Unavailable(retry_after).into_response();
+/// The face, as the http kit sees it: refusals are a bare status or a `syntaxErrors` naming
+/// the body.
+pub struct Weavr;
+
+impl Face for Weavr {
+    type Error = WeavrError;
+    const PROFILE: &'static FaceProfile = &crate::engine::profile::WEAVR;
+
+    fn too_large() -> WeavrError {
+        WeavrError::Status(StatusCode::PAYLOAD_TOO_LARGE)
     }
+
+    fn unsupported_media_type() -> WeavrError {
+        Self::malformed()
+    }
+
+    fn malformed() -> WeavrError {
+        WeavrError::field(InvalidField::invalid("body"))
+    }
+
+    fn unstorable(refused: &FieldError) -> WeavrError {
+        WeavrError::field(InvalidField::unstorable(refused))
+    }
+
+    fn unauthenticated() -> WeavrError {
+        WeavrError::Status(StatusCode::UNAUTHORIZED)
+    }
+
+    fn maintenance(retry_after: Duration) -> WeavrError {
+        WeavrError::Unavailable(retry_after)
+    }
+}
+
+/// The `api-key` (401 without it), after maintenance (503): neither says more than its
+/// status.
+async fn api_key_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let key = request
         .headers()
         .get("api-key")
@@ -103,8 +141,8 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
 }
 
 /// A request refused before routing, in this face's shape.
-pub fn bad_request(refused: &crate::domain::FieldError) -> Response {
-    request_ref_sync(WeavrError::field(InvalidField::unstorable(refused)).into_response())
+pub fn bad_request(refused: &FieldError) -> Response {
+    request_ref_sync(Weavr::unstorable(refused).into_response())
 }
 
 fn request_ref_sync(mut response: Response) -> Response {
@@ -135,44 +173,15 @@ impl<S: Send + Sync> FromRequestParts<S> for GatedApplication {
     }
 }
 
-/// The bearer token; 401 without a body when it is missing.
-pub struct WeavrBearer(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for WeavrBearer {
-    type Rejection = WeavrError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WeavrError> {
-        crate::http::bearer(&parts.headers)
-            .map(Self)
-            .ok_or(WeavrError::Status(StatusCode::UNAUTHORIZED))
-    }
-}
-
-/// A JSON object body. Malformed JSON or a wrong content type is a 400 naming the body; a body
-/// over the limit is a bare 413.
+/// A JSON object body (the kit's [`JsonObject`]), with the face's typed reads.
 pub struct WeavrJson(pub serde_json::Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for WeavrJson {
     type Rejection = WeavrError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, WeavrError> {
-        if !crate::http::is_json(req.headers()) {
-            return Err(WeavrError::field(InvalidField::invalid("body")));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                WeavrError::Status(StatusCode::PAYLOAD_TOO_LARGE)
-            } else {
-                WeavrError::field(InvalidField::invalid("body"))
-            }
-        })?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => match crate::domain::unstorable_member(&map) {
-                Some(refused) => Err(WeavrError::field(InvalidField::unstorable(&refused))),
-                None => Ok(Self(map)),
-            },
-            _ => Err(WeavrError::field(InvalidField::invalid("body"))),
-        }
+        let JsonObject(map, _) = JsonObject::<Weavr>::from_request(req, state).await?;
+        Ok(Self(map))
     }
 }
 

@@ -1,14 +1,13 @@
 //! Step-up: an SMS code, or a push to a device.
 
-use super::{InvalidField, WeavrBearer, WeavrError, WeavrJson};
+use super::{InvalidField, Weavr, WeavrError, WeavrJson};
 use crate::domain::FactorKind;
 use crate::engine::FactorChoice;
-use crate::http::AppState;
+use crate::http::{AppState, Bearer};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The factor kind of an OTP channel; only `SMS` is one.
 pub(super) fn otp_channel(channel: &str) -> Result<FactorKind, WeavrError> {
@@ -29,71 +28,53 @@ pub(super) fn push_channel(channel: &str) -> Result<FactorKind, WeavrError> {
 /// `POST {base}/stepup/challenges/otp/{channel}`: 204; a code goes to the active SMS factor.
 pub async fn start_otp(
     State(state): State<AppState>,
-    WeavrBearer(token): WeavrBearer,
+    Bearer(token, _): Bearer<Weavr>,
     Path(channel): Path<String>,
-) -> Response {
-    let kind = match otp_channel(&channel) {
-        Ok(kind) => kind,
-        Err(e) => return e.into_response(),
-    };
-    match state
+) -> Result<StatusCode, WeavrError> {
+    let kind = otp_channel(&channel)?;
+    state
         .engine
         .start_step_up(super::presented(&token), Some(&FactorChoice::Kind(kind)))
-        .await
-    {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => WeavrError::from(e).into_response(),
-    }
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST {base}/stepup/challenges/otp/{channel}/verify` `{"verificationCode"}`: 204, stepped up.
 pub async fn verify_otp(
     State(state): State<AppState>,
-    WeavrBearer(token): WeavrBearer,
+    Bearer(token, _): Bearer<Weavr>,
     Path(channel): Path<String>,
-    body: Result<WeavrJson, WeavrError>,
-) -> Response {
-    let code = match otp_answer(&channel, body) {
-        Ok((_, code)) => code,
-        Err(e) => return e.into_response(),
-    };
-    match state
+    body: WeavrJson,
+) -> Result<StatusCode, WeavrError> {
+    let (_, code) = otp_answer(&channel, body)?;
+    state
         .engine
         .verify_current_step_up(super::presented(&token), &code)
-        .await
-    {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => WeavrError::from(e).into_response(),
-    }
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST {base}/stepup/challenges/push/{channel}`: `{"id"}` of the push challenge.
 pub async fn start_push(
     State(state): State<AppState>,
-    WeavrBearer(token): WeavrBearer,
+    Bearer(token, _): Bearer<Weavr>,
     Path(channel): Path<String>,
-) -> Response {
-    let kind = match push_channel(&channel) {
-        Ok(kind) => kind,
-        Err(e) => return e.into_response(),
-    };
-    match state
+) -> Result<Json<Value>, WeavrError> {
+    let kind = push_channel(&channel)?;
+    let issued = state
         .engine
         .start_step_up(super::presented(&token), Some(&FactorChoice::Kind(kind)))
-        .await
-    {
-        Ok(issued) => Json(json!({"id": issued.challenge.id})).into_response(),
-        Err(e) => WeavrError::from(e).into_response(),
-    }
+        .await?;
+    Ok(Json(json!({"id": issued.challenge.id})))
 }
 
 /// The OTP channel of the path and the `verificationCode` of the body.
 pub(super) fn otp_answer(
     channel: &str,
-    body: Result<WeavrJson, WeavrError>,
+    body: WeavrJson,
 ) -> Result<(FactorKind, String), WeavrError> {
     let kind = otp_channel(channel)?;
-    let code = verification_code(&body?).map_err(WeavrError::field)?;
+    let code = verification_code(&body).map_err(WeavrError::field)?;
     Ok((kind, code))
 }
 

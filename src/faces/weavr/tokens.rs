@@ -1,93 +1,72 @@
 //! Identities, access tokens, logout and password change.
 
-use super::{
-    IdentityId, InvalidField, WeavrBearer, WeavrError, WeavrJson, ids_for, parse_identity,
-};
+use super::{IdentityId, InvalidField, Weavr, WeavrError, WeavrJson, ids_for, parse_identity};
 use crate::domain::Password;
-use crate::engine::{LoginOutcome, LogoutScope, profile};
-use crate::http::AppState;
+use crate::engine::{LoginOutcome, LogoutScope};
+use crate::http::{AppState, Bearer, Face};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// `GET {base}/identities`: `[{"id": IdentityId, "name"}]`.
 pub async fn identities(
     State(state): State<AppState>,
-    WeavrBearer(token): WeavrBearer,
-) -> Response {
-    match state.engine.identities(&token).await {
-        Ok(identities) => {
-            let list: Vec<_> = identities
-                .iter()
-                .map(|i| {
-                    json!({
-                        "id": IdentityId::of(i.organization.kind, &i.organization.id),
-                        "name": i.organization.name,
-                    })
+    Bearer(token, _): Bearer<Weavr>,
+) -> Result<Json<Vec<Value>>, WeavrError> {
+    let identities = state.engine.identities(&token).await?;
+    Ok(Json(
+        identities
+            .iter()
+            .map(|i| {
+                json!({
+                    "id": IdentityId::of(i.organization.kind, &i.organization.id),
+                    "name": i.organization.name,
                 })
-                .collect();
-            Json(list).into_response()
-        }
-        Err(e) => WeavrError::from(e).into_response(),
-    }
+            })
+            .collect(),
+    ))
 }
 
 /// `POST {base}/access_token` `{"identity": IdentityId}`.
 pub async fn access_token(
     State(state): State<AppState>,
-    WeavrBearer(token): WeavrBearer,
-    body: Result<WeavrJson, WeavrError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
-    let organization = match parse_identity(body.0.get("identity")) {
-        Ok(org) => org,
-        Err(field) => return WeavrError::field(field).into_response(),
-    };
-    let issued = match state
+    Bearer(token, _): Bearer<Weavr>,
+    body: WeavrJson,
+) -> Result<Json<Value>, WeavrError> {
+    let organization = parse_identity(body.0.get("identity")).map_err(WeavrError::field)?;
+    let issued = state
         .engine
         .issue_access_token(super::presented(&token), Some(organization))
-        .await
-    {
-        Ok(issued) => issued,
-        Err(e) => return WeavrError::from(e).into_response(),
-    };
+        .await?;
     let (identity, credentials) = ids_for(
         &issued.identities,
         Some(issued.organization.as_str()),
         &issued.user_id,
     );
-    Json(json!({
+    Ok(Json(json!({
         "token": issued.token.expose_secret(),
         "identity": identity,
         "credentials": credentials,
-    }))
-    .into_response()
+    })))
 }
 
 /// `POST {base}/logout`: 204; the session and its access tokens stop working.
-pub async fn logout(State(state): State<AppState>, WeavrBearer(token): WeavrBearer) -> Response {
-    match state.engine.logout(&token, LogoutScope::This).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => WeavrError::from(e).into_response(),
-    }
+pub async fn logout(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Weavr>,
+) -> Result<StatusCode, WeavrError> {
+    state.engine.logout(&token, LogoutScope::This).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST {base}/passwords/update` `{"oldPassword": {"value"}, "newPassword": {"value"}}`.
 pub async fn update_password(
     State(state): State<AppState>,
-    WeavrBearer(token): WeavrBearer,
-    body: Result<WeavrJson, WeavrError>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
-    };
+    Bearer(token, _): Bearer<Weavr>,
+    body: WeavrJson,
+) -> Result<Json<Value>, WeavrError> {
     let old = body
         .secret_value("oldPassword")
         .and_then(|p| Password::parse(p).map_err(|_| InvalidField::invalid("oldPassword.value")));
@@ -97,20 +76,17 @@ pub async fn update_password(
     let (old, new) = match (old, new) {
         (Ok(o), Ok(n)) => (o, n),
         (o, n) => {
-            return WeavrError::Syntax([o.err(), n.err()].into_iter().flatten().collect())
-                .into_response();
+            return Err(WeavrError::Syntax(
+                [o.err(), n.err()].into_iter().flatten().collect(),
+            ));
         }
     };
     let outcome = state
         .engine
-        .change_password(super::presented(&token), &old, new, &profile::WEAVR)
-        .await;
-    let session = match outcome {
-        Ok(LoginOutcome::Authenticated(session)) => session,
-        Ok(LoginOutcome::PasswordUpdateRequired(_) | LoginOutcome::MfaRequired(..)) => {
-            return WeavrError::Status(StatusCode::FORBIDDEN).into_response();
-        }
-        Err(e) => return WeavrError::from(e).into_response(),
+        .change_password(super::presented(&token), &old, new, Weavr::PROFILE)
+        .await?;
+    let LoginOutcome::Authenticated(session) = outcome else {
+        return Err(WeavrError::Status(StatusCode::FORBIDDEN));
     };
     let token = session.token.expose_secret();
     let (identity, _) = ids_for(
@@ -122,9 +98,8 @@ pub async fn update_password(
         .user
         .password_expires_at
         .map_or(0, |at| at.unix_timestamp() * 1000);
-    Json(json!({
+    Ok(Json(json!({
         "passwordInfo": {"identityId": identity, "expiryDate": expiry},
         "token": token,
-    }))
-    .into_response()
+    })))
 }
