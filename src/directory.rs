@@ -96,14 +96,15 @@ impl Directory {
         user: DirectoryUser<'_>,
     ) -> Result<Option<String>, DirectoryError> {
         if let Some(dn) = &self.config.search_bind_dn {
-            let password = self
-                .config
-                .search_bind_password
-                .as_ref()
-                .map(|p| p.expose_secret().to_owned())
-                .unwrap_or_default();
+            // Configuration refuses a bind DN without its password: an empty password would
+            // be an unauthenticated bind (RFC 4513 §5.1.2) that many servers accept.
+            let Some(password) = &self.config.search_bind_password else {
+                return Err(DirectoryError::Failed(
+                    "directory.search_bind_dn is set without search_bind_password".to_owned(),
+                ));
+            };
             let bound = ldap
-                .simple_bind(dn, &password)
+                .simple_bind(dn, password.expose_secret())
                 .await
                 .map_err(|e| DirectoryError::Unreachable(e.to_string()))?;
             if bound.rc != 0 {
@@ -113,14 +114,15 @@ impl Directory {
                 )));
             }
         }
-        let base = self.config.search_base.clone().unwrap_or_default();
-        let filter = fill(
-            self.config.search_filter.as_deref().unwrap_or_default(),
-            user,
-            Escape::Filter,
-        );
+        let (Some(base), Some(filter)) = (&self.config.search_base, &self.config.search_filter)
+        else {
+            return Err(DirectoryError::Failed(
+                "directory search needs search_base and search_filter".to_owned(),
+            ));
+        };
+        let filter = fill(filter, user, Escape::Filter);
         let (entries, _) = ldap
-            .search(&base, Scope::Subtree, &filter, vec!["1.1"])
+            .search(base, Scope::Subtree, &filter, vec!["1.1"])
             .await
             .map_err(|e| DirectoryError::Unreachable(e.to_string()))?
             .success()

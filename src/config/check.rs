@@ -89,6 +89,12 @@ impl Config {
                     "set either bind_dn, or search_base and search_filter",
                 ));
             }
+            if directory.search_bind_dn.is_some() && directory.search_bind_password.is_none() {
+                return Err(bad(
+                    "directory.search_bind_password",
+                    "is required with search_bind_dn (an empty password would bind anonymously)",
+                ));
+            }
             if !(directory.url.starts_with("ldap://") || directory.url.starts_with("ldaps://")) {
                 return Err(bad("directory.url", "must be an ldap:// or ldaps:// URL"));
             }

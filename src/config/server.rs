@@ -112,7 +112,10 @@ impl DatabaseUrl {
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = self.0.split(':').next().unwrap_or_default();
+        let scheme = self
+            .0
+            .split_once(':')
+            .map_or(self.0.as_str(), |(scheme, _)| scheme);
         write!(f, "DatabaseUrl({scheme}://…)")
     }
 }

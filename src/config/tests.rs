@@ -157,3 +157,17 @@ fn database_url_debug_hides_credentials() {
     let url = DatabaseUrl::new("postgres://user:hunter2@db/doorward");
     assert!(!format!("{url:?}").contains("hunter2"));
 }
+
+#[test]
+fn a_directory_search_account_needs_its_password() {
+    let f = file(
+        "[directory]\nurl = \"ldap://127.0.0.1:389\"\nsearch_base = \"dc=example\"\n\
+         search_filter = \"(uid={username})\"\nsearch_bind_dn = \"cn=reader,dc=example\"\n",
+    );
+    let err = Config::load(Some(f.path()), env(&[])).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("configuration key `directory.search_bind_password` is required"),
+        "{err}"
+    );
+}

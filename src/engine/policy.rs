@@ -47,7 +47,7 @@ pub(crate) fn check(policy: &PasswordConfig, password: &Password, email: &str) -
     if common_passwords().contains(text.to_lowercase().as_str()) {
         return reject(PasswordRule::TooCommon);
     }
-    let local = email.split('@').next().unwrap_or_default();
+    let local = email.split_once('@').map_or(email, |(local, _)| local);
     if local.chars().count() >= MIN_LOCAL_PART && password.contains_ignoring_case(local) {
         return reject(PasswordRule::ContainsEmail);
     }

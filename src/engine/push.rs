@@ -175,7 +175,11 @@ fn nonce_purpose(device_id: &str) -> String {
 /// The text a device signs to answer.
 pub fn answer_message(challenge_id: &str, answer: &PushAnswer) -> String {
     let verdict = if answer.approve { "approve" } else { "deny" };
-    let number = answer.number.map(|n| n.to_string()).unwrap_or_default();
+    // A push without number matching signs an empty number field.
+    let number = match answer.number {
+        Some(n) => n.to_string(),
+        None => String::new(),
+    };
     format!("doorward-push:{challenge_id}:{verdict}:{number}")
 }
 

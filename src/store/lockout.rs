@@ -194,7 +194,7 @@ sql_impl! {
                 .bind(identifier)
                 .execute(&self.pool)
                 .await?;
-            Ok(u64::try_from(locked).unwrap_or_default())
+            u64::try_from(locked).map_err(|_| StoreError::Corrupt("lockouts count"))
         }
 
         async fn insert_device_token(

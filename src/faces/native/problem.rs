@@ -94,8 +94,15 @@ impl IntoResponse for Problem {
             detail: self.detail.as_deref(),
             extra: &self.extra,
         };
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        let mut response = (self.status, bytes).into_response();
+        let mut response = match serde_json::to_vec(&body) {
+            Ok(bytes) => (self.status, bytes).into_response(),
+            // The body is strings, a number and a JSON map: it always serialises. Were it not
+            // to, the client still gets the status, and the log says why.
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialise a problem body");
+                self.status.into_response()
+            }
+        };
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if self.status == StatusCode::UNAUTHORIZED {
