@@ -13,6 +13,7 @@ mod server;
 #[cfg(test)]
 mod tests;
 
+pub use crate::crypto::HashingConfig;
 pub use delivery::{
     DirectoryConfig, NotifyConfig, SmsConfig, SmtpConfig, SmtpSecurity, WebhookConfig,
 };
@@ -21,7 +22,7 @@ pub use policy::{
     AccessTokenConfig, KeysConfig, LockoutConfig, PasswordConfig, Rate, RateLimitConfig,
     RetentionConfig, SessionConfig, StepUpConfig,
 };
-pub use server::{DatabaseUrl, FaceConfig, FacesConfig, HashingConfig, HttpConfig};
+pub use server::{DatabaseUrl, FaceConfig, FacesConfig, HttpConfig};
 
 use serde::{Deserialize, Deserializer};
 use std::net::SocketAddr;

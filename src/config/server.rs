@@ -1,5 +1,6 @@
 //! The sections the process and its HTTP side run with: the database, hashing pool, HTTP
-//! limits and the platform faces.
+//! limits and the platform faces. The hashing section is the pool's own type
+//! ([`crate::crypto::HashingConfig`]), re-exported by `config`.
 
 use super::{duration, yes};
 use serde::{Deserialize, Deserializer};
@@ -55,22 +56,6 @@ impl FaceConfig {
             application: None,
         }
     }
-}
-
-/// Argon2id parameters and the hashing pool.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HashingConfig {
-    /// Memory cost in KiB.
-    pub memory_kib: u32,
-    /// Time cost (passes).
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-    /// Worker threads; 0 means one per core.
-    pub workers: usize,
-    /// Jobs that may wait for a worker before new logins are refused with 503.
-    pub queue: usize,
 }
 
 /// HTTP limits.
@@ -132,18 +117,6 @@ impl<'de> Deserialize<'de> for DatabaseUrl {
             Err(serde::de::Error::custom(
                 "must start with sqlite:// or postgres://",
             ))
-        }
-    }
-}
-
-impl Default for HashingConfig {
-    fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-            workers: 0,
-            queue: 64,
         }
     }
 }

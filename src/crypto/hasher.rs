@@ -4,15 +4,43 @@
 //! login flood cannot slow down token validation, logout or health checks.
 
 use super::phc;
-use crate::config::HashingConfig;
 use argon2::{Block, Params};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::oneshot;
+
+/// Argon2id parameters and the hashing pool.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingConfig {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Time cost (passes).
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Jobs that may wait for a worker before new logins are refused with 503.
+    pub queue: usize,
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            workers: 0,
+            queue: 64,
+        }
+    }
+}
 
 /// Why a hashing job did not run.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]

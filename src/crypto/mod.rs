@@ -7,5 +7,5 @@ pub mod otp;
 mod phc;
 pub mod token;
 
-pub use hasher::{HashError, Hasher, Verification};
+pub use hasher::{HashError, Hasher, HashingConfig, Verification};
 pub use phc::{HashScheme, check_importable_hash};

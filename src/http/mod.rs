@@ -1,7 +1,9 @@
-//! The face kit: what every face shares and nothing that decides. It holds the application
-//! state, the client's address behind trusted proxies, the device token of a request, the
-//! refusal of ambiguous or unstorable request targets, and time formatting. It has no routes
-//! and imports no face; the faces (`crate::faces`) and the server (`crate::server`) import it.
+//! The face kit: what every face shares and nothing that decides. Its centre is the port
+//! ([`Face`], in `face.rs`): a face names its error type, its engine profile and its wording of
+//! the refusals the kit makes, and the extractors and the maintenance layer here are generic over
+//! it. Beside it: the application state, the client's address behind trusted proxies, the device
+//! token of a request, the refusal of ambiguous or unstorable request targets, header reading and
+//! time formatting. It has no routes and imports no face; the faces and the server import it.
 
 mod client;
 mod device;
