@@ -3,31 +3,31 @@
 use super::extract::{Admin, JsonBody, RawJson, bad_parameter};
 use super::problem::Problem;
 use super::view::AdminUserView;
-use crate::domain::{Email, FieldError, Password, UserStatus, Username};
-use crate::engine::{NewUser, UserRef};
+use crate::domain::{AuditEvent, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
+use crate::engine::{ImportReport, NewUser, UserRef};
 use crate::http::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 /// `POST /v1/admin/import`: the import document as the body.
-pub async fn import(State(state): State<AppState>, _: Admin, RawJson(body): RawJson) -> Response {
-    match state.engine.import_json(&body).await {
-        Ok(report) => Json(report).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn import(
+    State(state): State<AppState>,
+    _: Admin,
+    RawJson(body): RawJson,
+) -> Result<Json<ImportReport>, Problem> {
+    Ok(Json(state.engine.import_json(&body).await?))
 }
 
 /// `GET /v1/admin/users`.
-pub async fn list_users(State(state): State<AppState>, _: Admin) -> Response {
-    match state.engine.list_users().await {
-        Ok(users) => {
-            Json(users.iter().map(AdminUserView::from).collect::<Vec<_>>()).into_response()
-        }
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn list_users(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<Vec<AdminUserView>>, Problem> {
+    let users = state.engine.list_users().await?;
+    Ok(Json(users.iter().map(AdminUserView::from).collect()))
 }
 
 /// The body of `POST /v1/admin/users`.
@@ -46,15 +46,10 @@ pub async fn create_user(
     State(state): State<AppState>,
     _: Admin,
     JsonBody(body): JsonBody<NewUserBody>,
-) -> Response {
-    let new = match parse_new_user(body) {
-        Ok(new) => new,
-        Err(errors) => return Problem::validation(errors).into_response(),
-    };
-    match state.engine.create_user(new).await {
-        Ok(user) => (StatusCode::CREATED, Json(AdminUserView::from(&user))).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<(StatusCode, Json<AdminUserView>), Problem> {
+    let new = parse_new_user(body).map_err(Problem::validation)?;
+    let user = state.engine.create_user(new).await?;
+    Ok((StatusCode::CREATED, Json(AdminUserView::from(&user))))
 }
 
 fn parse_new_user(body: NewUserBody) -> Result<NewUser, Vec<FieldError>> {
@@ -89,15 +84,14 @@ fn user_ref(raw: &str) -> Result<UserRef, Problem> {
     UserRef::parse(raw).map_err(|reason| bad_parameter("user", reason))
 }
 
-async fn set_status(state: &AppState, raw: &str, status: UserStatus) -> Response {
-    let user = match user_ref(raw) {
-        Ok(user) => user,
-        Err(problem) => return problem.into_response(),
-    };
-    match state.engine.set_user_status(&user, status).await {
-        Ok(user) => Json(AdminUserView::from(&user)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+async fn set_status(
+    state: &AppState,
+    raw: &str,
+    status: UserStatus,
+) -> Result<Json<AdminUserView>, Problem> {
+    let user = user_ref(raw)?;
+    let user = state.engine.set_user_status(&user, status).await?;
+    Ok(Json(AdminUserView::from(&user)))
 }
 
 /// `POST /v1/admin/users/{user}/disable`: ends every session of the user.
@@ -105,7 +99,7 @@ pub async fn disable_user(
     State(state): State<AppState>,
     _: Admin,
     Path(user): Path<String>,
-) -> Response {
+) -> Result<Json<AdminUserView>, Problem> {
     set_status(&state, &user, UserStatus::Disabled).await
 }
 
@@ -114,7 +108,7 @@ pub async fn enable_user(
     State(state): State<AppState>,
     _: Admin,
     Path(user): Path<String>,
-) -> Response {
+) -> Result<Json<AdminUserView>, Problem> {
     set_status(&state, &user, UserStatus::Active).await
 }
 
@@ -123,15 +117,10 @@ pub async fn unlock_user(
     State(state): State<AppState>,
     _: Admin,
     Path(user): Path<String>,
-) -> Response {
-    let user = match user_ref(&user) {
-        Ok(user) => user,
-        Err(problem) => return problem.into_response(),
-    };
-    match state.engine.unlock_user(&user).await {
-        Ok(was_locked) => Json(serde_json::json!({"unlocked": was_locked})).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<Value>, Problem> {
+    let user = user_ref(&user)?;
+    let was_locked = state.engine.unlock_user(&user).await?;
+    Ok(Json(json!({"unlocked": was_locked})))
 }
 
 /// The body of `POST /v1/admin/users/{user}/password`.
@@ -147,21 +136,12 @@ pub async fn set_password(
     _: Admin,
     Path(user): Path<String>,
     JsonBody(body): JsonBody<SetPasswordBody>,
-) -> Response {
-    let user = match user_ref(&user) {
-        Ok(user) => user,
-        Err(problem) => return problem.into_response(),
-    };
-    let password = match Password::parse(body.password) {
-        Ok(p) => p,
-        Err(reason) => {
-            return Problem::validation(vec![FieldError::new("password", reason)]).into_response();
-        }
-    };
-    match state.engine.set_user_password(&user, &password).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<StatusCode, Problem> {
+    let user = user_ref(&user)?;
+    let password = Password::parse(body.password)
+        .map_err(|reason| Problem::validation(vec![FieldError::new("password", reason)]))?;
+    state.engine.set_user_password(&user, &password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The body of `POST /v1/admin/maintenance`.
@@ -172,8 +152,8 @@ pub struct MaintenanceBody {
 }
 
 /// `GET /v1/admin/maintenance`.
-pub async fn maintenance(State(state): State<AppState>, _: Admin) -> Response {
-    Json(serde_json::json!({"enabled": state.engine.maintenance().await})).into_response()
+pub async fn maintenance(State(state): State<AppState>, _: Admin) -> Json<Value> {
+    Json(json!({"enabled": state.engine.maintenance().await}))
 }
 
 /// `POST /v1/admin/maintenance {"enabled"}`: holds for every instance within a second.
@@ -181,11 +161,9 @@ pub async fn set_maintenance(
     State(state): State<AppState>,
     _: Admin,
     JsonBody(body): JsonBody<MaintenanceBody>,
-) -> Response {
-    match state.engine.set_maintenance(body.enabled).await {
-        Ok(()) => Json(serde_json::json!({"enabled": body.enabled})).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<Value>, Problem> {
+    state.engine.set_maintenance(body.enabled).await?;
+    Ok(Json(json!({"enabled": body.enabled})))
 }
 
 /// The query of `GET /v1/admin/audit`.
@@ -200,33 +178,23 @@ pub async fn audit(
     State(state): State<AppState>,
     _: Admin,
     query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(axum::extract::Query(query)) = query else {
-        return bad_parameter("query", "expected user and since").into_response();
-    };
-    let user = match query.user.as_deref().map(user_ref).transpose() {
-        Ok(user) => user,
-        Err(problem) => return problem.into_response(),
-    };
-    let since = match query
+) -> Result<Json<Vec<AuditEvent>>, Problem> {
+    let axum::extract::Query(query) =
+        query.map_err(|_| bad_parameter("query", "expected user and since"))?;
+    let user = query.user.as_deref().map(user_ref).transpose()?;
+    let since = query
         .since
         .as_deref()
         .map(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339))
-    {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(_)) => return bad_parameter("since", "must be an RFC 3339 time").into_response(),
-    };
-    match state.engine.audit_events(user.as_ref(), since).await {
-        Ok(events) => Json(events).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+        .transpose()
+        .map_err(|_| bad_parameter("since", "must be an RFC 3339 time"))?;
+    Ok(Json(state.engine.audit_events(user.as_ref(), since).await?))
 }
 
 /// `GET /v1/admin/outbox`: messages kept instead of being sent, newest first.
-pub async fn outbox(State(state): State<AppState>, _: Admin) -> Response {
-    match state.engine.outbox().await {
-        Ok(messages) => Json(messages).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn outbox(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<Vec<OutboxMessage>>, Problem> {
+    Ok(Json(state.engine.outbox().await?))
 }

@@ -13,20 +13,18 @@ use crate::http::ClientAddress;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// `GET /v1/factors`.
-pub async fn list(State(state): State<AppState>, Bearer(token, _): Bearer<Native>) -> Response {
-    match state.engine.factors(&token).await {
-        Ok(factors) => {
-            let views: Vec<FactorView> = factors.iter().map(FactorView::from).collect();
-            Json(json!({"factors": views})).into_response()
-        }
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn list(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Native>,
+) -> Result<Json<Value>, Problem> {
+    let factors = state.engine.factors(&token).await?;
+    let views: Vec<FactorView> = factors.iter().map(FactorView::from).collect();
+    Ok(Json(json!({"factors": views})))
 }
 
 /// The body of `POST /v1/factors/sms`.
@@ -41,12 +39,9 @@ pub async fn enrol_sms(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<SmsBody>,
-) -> Response {
-    let phone = match required(body.phone, "phone") {
-        Ok(phone) => phone,
-        Err(e) => return Problem::validation(vec![e]).into_response(),
-    };
-    enrolled(state.engine.enrol_sms(&token, &phone).await)
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let phone = required(body.phone, "phone").map_err(|e| Problem::validation(vec![e]))?;
+    Ok(enrolled(state.engine.enrol_sms(&token, &phone).await?))
 }
 
 /// The body of `POST /v1/factors/email` (optional: the account's address by default).
@@ -61,23 +56,23 @@ pub async fn enrol_email(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     OptionalJson(body): OptionalJson<EmailBody>,
-) -> Response {
-    let email = match body.and_then(|b| b.email).map(|e| Email::parse(&e)) {
-        None => None,
-        Some(Ok(email)) => Some(email),
-        Some(Err(reason)) => {
-            return Problem::validation(vec![FieldError::new("email", reason)]).into_response();
-        }
-    };
-    enrolled(state.engine.enrol_email(&token, email.as_ref()).await)
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let email = body
+        .and_then(|b| b.email)
+        .map(|e| Email::parse(&e))
+        .transpose()
+        .map_err(|reason| Problem::validation(vec![FieldError::new("email", reason)]))?;
+    Ok(enrolled(
+        state.engine.enrol_email(&token, email.as_ref()).await?,
+    ))
 }
 
 /// `POST /v1/factors/totp`: a new authenticator secret, to prove with a first code.
 pub async fn enrol_totp(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
-) -> Response {
-    enrolled(state.engine.enrol_totp(&token).await)
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    Ok(enrolled(state.engine.enrol_totp(&token).await?))
 }
 
 /// The body of `POST /v1/factors/push`.
@@ -93,24 +88,17 @@ pub async fn enrol_push(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<PushBody>,
-) -> Response {
-    let key = match required(body.public_key, "public_key") {
-        Ok(key) => key,
-        Err(e) => return Problem::validation(vec![e]).into_response(),
-    };
-    enrolled(
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let key = required(body.public_key, "public_key").map_err(|e| Problem::validation(vec![e]))?;
+    Ok(enrolled(
         state
             .engine
             .enrol_push(&token, &key, body.name.as_deref())
-            .await,
-    )
+            .await?,
+    ))
 }
 
-fn enrolled(result: Result<Enrolment, crate::engine::EngineError>) -> Response {
-    let enrolment = match result {
-        Ok(enrolment) => enrolment,
-        Err(e) => return Problem::from(e).into_response(),
-    };
+fn enrolled(enrolment: Enrolment) -> (StatusCode, Json<Value>) {
     let mut body = json_value(&FactorView::from(&enrolment.factor));
     if let Some(challenge) = &enrolment.challenge {
         body["challenge"] = json_value(&ChallengeView::from(challenge));
@@ -121,7 +109,7 @@ fn enrolled(result: Result<Enrolment, crate::engine::EngineError>) -> Response {
     if let Some(uri) = &enrolment.otpauth_uri {
         body["otpauth_uri"] = json!(uri.expose_secret());
     }
-    (StatusCode::CREATED, Json(body)).into_response()
+    (StatusCode::CREATED, Json(body))
 }
 
 /// The body of `POST /v1/factors/{id}/verify`.
@@ -137,15 +125,10 @@ pub async fn verify(
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<VerifyBody>,
-) -> Response {
-    let code = match parse_code(body.code) {
-        Ok(code) => code,
-        Err(e) => return Problem::validation(vec![e]).into_response(),
-    };
-    match state.engine.verify_factor(&token, &id, &code).await {
-        Ok(factor) => Json(FactorView::from(&factor)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<FactorView>, Problem> {
+    let code = parse_code(body.code).map_err(|e| Problem::validation(vec![e]))?;
+    let factor = state.engine.verify_factor(&token, &id, &code).await?;
+    Ok(Json(FactorView::from(&factor)))
 }
 
 /// `POST /v1/factors/{id}/send`: sends a pending factor's code again.
@@ -153,11 +136,9 @@ pub async fn resend(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
-) -> Response {
-    match state.engine.resend_factor_code(&token, &id).await {
-        Ok(issued) => Json(ChallengeView::from(&issued)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<ChallengeView>, Problem> {
+    let issued = state.engine.resend_factor_code(&token, &id).await?;
+    Ok(Json(ChallengeView::from(&issued)))
 }
 
 /// `DELETE /v1/factors/{id}`: removes a factor. Needs a step-up.
@@ -165,11 +146,9 @@ pub async fn remove(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
-) -> Response {
-    match state.engine.remove_factor(&token, &id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<StatusCode, Problem> {
+    state.engine.remove_factor(&token, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The body of `PUT /v1/mfa`.
@@ -184,15 +163,15 @@ pub async fn set_mfa(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<MfaSwitchBody>,
-) -> Response {
+) -> Result<Json<Value>, Problem> {
     let Some(enabled) = body.enabled else {
-        return Problem::validation(vec![FieldError::new("enabled", "is required")])
-            .into_response();
+        return Err(Problem::validation(vec![FieldError::new(
+            "enabled",
+            "is required",
+        )]));
     };
-    match state.engine.set_own_mfa(&token, enabled).await {
-        Ok(()) => Json(json!({"mfa": enabled})).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    state.engine.set_own_mfa(&token, enabled).await?;
+    Ok(Json(json!({"mfa": enabled})))
 }
 
 /// The body of `POST /v1/devices/nonce`.
@@ -207,17 +186,12 @@ pub async fn device_nonce(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<NonceBody>,
-) -> Response {
-    let device = match required(body.device_id, "device_id") {
-        Ok(device) => device,
-        Err(e) => return Problem::validation(vec![e]).into_response(),
-    };
-    match state.engine.device_nonce(&device, source).await {
-        Ok(nonce) => {
-            Json(json!({"nonce": nonce.expose_secret(), "expires_in": 60})).into_response()
-        }
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<Value>, Problem> {
+    let device = required(body.device_id, "device_id").map_err(|e| Problem::validation(vec![e]))?;
+    let nonce = state.engine.device_nonce(&device, source).await?;
+    Ok(Json(
+        json!({"nonce": nonce.expose_secret(), "expires_in": 60}),
+    ))
 }
 
 /// Headers of a device's signed listing request.
@@ -226,7 +200,10 @@ const DEVICE_NONCE: &str = "doorward-device-nonce";
 const DEVICE_SIGNATURE: &str = "doorward-device-signature";
 
 /// `GET /v1/devices/challenges`: the device's pending challenges (without their numbers).
-pub async fn device_challenges(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn device_challenges(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -238,30 +215,26 @@ pub async fn device_challenges(State(state): State<AppState>, headers: HeaderMap
         header(DEVICE_NONCE),
         header(DEVICE_SIGNATURE),
     ) else {
-        return Problem::from(crate::engine::EngineError::Unauthenticated).into_response();
+        return Err(Problem::from(crate::engine::EngineError::Unauthenticated));
     };
     let proof = DeviceProof {
         device_id,
         nonce,
         signature,
     };
-    match state.engine.device_challenges(&proof).await {
-        Ok(challenges) => {
-            let list: Vec<_> = challenges
-                .iter()
-                .map(|c| {
-                    json!({
-                        "id": c.id,
-                        "purpose": c.purpose.as_str(),
-                        "created_at": rfc3339(c.created_at),
-                        "expires_at": rfc3339(c.expires_at),
-                    })
-                })
-                .collect();
-            Json(json!({"challenges": list})).into_response()
-        }
-        Err(e) => Problem::from(e).into_response(),
-    }
+    let challenges = state.engine.device_challenges(&proof).await?;
+    let list: Vec<_> = challenges
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "purpose": c.purpose.as_str(),
+                "created_at": rfc3339(c.created_at),
+                "expires_at": rfc3339(c.expires_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"challenges": list})))
 }
 
 /// The body of `POST /v1/devices/challenges/{id}`.
@@ -278,7 +251,7 @@ pub async fn answer(
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<AnswerBody>,
-) -> Response {
+) -> Result<Json<Value>, Problem> {
     let approve = body
         .approve
         .ok_or_else(|| FieldError::new("approve", "is required"));
@@ -286,8 +259,9 @@ pub async fn answer(
     let (approve, signature) = match (approve, signature) {
         (Ok(a), Ok(s)) => (a, s),
         (a, s) => {
-            return Problem::validation([a.err(), s.err()].into_iter().flatten().collect())
-                .into_response();
+            return Err(Problem::validation(
+                [a.err(), s.err()].into_iter().flatten().collect(),
+            ));
         }
     };
     let answer = PushAnswer {
@@ -295,8 +269,6 @@ pub async fn answer(
         number: body.number,
         signature,
     };
-    match state.engine.answer_push(&id, &answer).await {
-        Ok(s) => Json(json!({"status": s.as_str()})).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    let status = state.engine.answer_push(&id, &answer).await?;
+    Ok(Json(json!({"status": status.as_str()})))
 }

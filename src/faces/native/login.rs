@@ -14,7 +14,6 @@ use crate::http::ClientAddress;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -36,15 +35,9 @@ pub async fn login(
     ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
-) -> Response {
-    let request = match parse_login(body, &headers, source) {
-        Ok(request) => request,
-        Err(errors) => return Problem::validation(errors).into_response(),
-    };
-    match state.engine.login(request).await {
-        Ok(outcome) => outcome_response(&outcome),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<LoginView>, Problem> {
+    let request = parse_login(body, &headers, source).map_err(Problem::validation)?;
+    outcome_response(&state.engine.login(request).await?)
 }
 
 fn parse_login(
@@ -90,12 +83,10 @@ fn parse_login(
 }
 
 /// The response for a correct password: a session, or what must happen before one.
-pub fn outcome_response(outcome: &LoginOutcome) -> Response {
+pub fn outcome_response(outcome: &LoginOutcome) -> Result<Json<LoginView>, Problem> {
     match outcome {
-        LoginOutcome::Authenticated(session) => {
-            (StatusCode::OK, Json(LoginView::from(session))).into_response()
-        }
-        LoginOutcome::PasswordUpdateRequired(session) => restricted(
+        LoginOutcome::Authenticated(session) => Ok(Json(LoginView::from(session))),
+        LoginOutcome::PasswordUpdateRequired(session) => Err(restricted(
             Problem::new(
                 StatusCode::CONFLICT,
                 "password_update_required",
@@ -103,7 +94,7 @@ pub fn outcome_response(outcome: &LoginOutcome) -> Response {
             ),
             "token",
             session,
-        ),
+        )),
         LoginOutcome::MfaRequired(session, due) => {
             let factors: Vec<FactorView> = due.factors.iter().map(FactorView::from).collect();
             let problem = Problem::new(
@@ -116,13 +107,13 @@ pub fn outcome_response(outcome: &LoginOutcome) -> Response {
                 json_value(&ChallengeView::from(&due.challenge)),
             )
             .with("factors", json_value(&factors));
-            restricted(problem, "mfa_token", session)
+            Err(restricted(problem, "mfa_token", session))
         }
     }
 }
 
 /// A problem that hands out a restricted token under `field`.
-fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Response {
+fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Problem {
     let problem = match &session.device_token {
         Some(device) => problem.with("device_token", device.expose_secret()),
         None => problem,
@@ -131,7 +122,6 @@ fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Respons
         .with(field, session.token.expose_secret())
         .with("token_type", session.session.kind.as_str())
         .with("expires_at", rfc3339(session.session.expires_at))
-        .into_response()
 }
 
 /// The body of `POST /v1/password`.
@@ -147,24 +137,23 @@ pub async fn change_password(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<PasswordBody>,
-) -> Response {
+) -> Result<Json<LoginView>, Problem> {
     let current = required_password(body.current_password, "current_password");
     let new = required_password(body.new_password, "new_password");
     let (current, new) = match (current, new) {
         (Ok(c), Ok(n)) => (c, n),
         (c, n) => {
-            return Problem::validation([c.err(), n.err()].into_iter().flatten().collect())
-                .into_response();
+            return Err(Problem::validation(
+                [c.err(), n.err()].into_iter().flatten().collect(),
+            ));
         }
     };
-    match state
-        .engine
-        .change_password(&token, &current, new, &profile::NATIVE)
-        .await
-    {
-        Ok(outcome) => outcome_response(&outcome),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    outcome_response(
+        &state
+            .engine
+            .change_password(&token, &current, new, &profile::NATIVE)
+            .await?,
+    )
 }
 
 fn required_password(raw: Option<String>, field: &str) -> Result<Password, FieldError> {

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The body of `POST /v1/login/mfa`.
 #[derive(Deserialize)]
@@ -34,41 +34,38 @@ pub struct MfaSendBody {
 }
 
 /// `POST /v1/login/mfa`: finishes a sign-in with a code.
-pub async fn verify(State(state): State<AppState>, JsonBody(body): JsonBody<MfaBody>) -> Response {
+pub async fn verify(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<MfaBody>,
+) -> Result<Json<LoginView>, Problem> {
     let token = required(body.mfa_token, "mfa_token");
     let code = parse_code(body.code);
     let (token, code) = match (token, code) {
         (Ok(t), Ok(c)) => (t, c),
         (t, c) => {
-            return Problem::validation([t.err(), c.err()].into_iter().flatten().collect())
-                .into_response();
+            return Err(Problem::validation(
+                [t.err(), c.err()].into_iter().flatten().collect(),
+            ));
         }
     };
     let factor = body.factor.as_deref().map(FactorChoice::parse);
-    match state
-        .engine
-        .complete_login_mfa(&token, factor.as_ref(), &code)
-        .await
-    {
-        Ok(outcome) => outcome_response(&outcome),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    outcome_response(
+        &state
+            .engine
+            .complete_login_mfa(&token, factor.as_ref(), &code)
+            .await?,
+    )
 }
 
 /// `POST /v1/login/mfa/send`: sends the code again, or challenges another factor.
 pub async fn send(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<MfaSendBody>,
-) -> Response {
-    let token = match required(body.mfa_token, "mfa_token") {
-        Ok(token) => token,
-        Err(e) => return Problem::validation(vec![e]).into_response(),
-    };
+) -> Result<Json<ChallengeView>, Problem> {
+    let token = required(body.mfa_token, "mfa_token").map_err(|e| Problem::validation(vec![e]))?;
     let factor = body.factor.as_deref().map(FactorChoice::parse);
-    match state.engine.send_login_mfa(&token, factor.as_ref()).await {
-        Ok(issued) => Json(ChallengeView::from(&issued)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    let issued = state.engine.send_login_mfa(&token, factor.as_ref()).await?;
+    Ok(Json(ChallengeView::from(&issued)))
 }
 
 /// `GET /v1/login/mfa/{id}` (bearer: the `mfa_token`): where a push stands; once approved,
@@ -77,18 +74,17 @@ pub async fn poll(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
-) -> Response {
-    match state.engine.poll_login_mfa(&token, &id).await {
-        Ok(MfaPoll::Waiting(s)) => Json(json!({"status": s.as_str()})).into_response(),
-        Ok(MfaPoll::Done(outcome)) => match *outcome {
+) -> Result<Response, Problem> {
+    match state.engine.poll_login_mfa(&token, &id).await? {
+        MfaPoll::Waiting(s) => Ok(Json(json!({"status": s.as_str()})).into_response()),
+        MfaPoll::Done(outcome) => match *outcome {
             LoginOutcome::Authenticated(session) => {
                 let mut body = super::view::json_value(&LoginView::from(&session));
                 body["status"] = json!("approved");
-                Json(body).into_response()
+                Ok(Json(body).into_response())
             }
-            other => outcome_response(&other),
+            other => Ok(outcome_response(&other)?.into_response()),
         },
-        Err(e) => Problem::from(e).into_response(),
     }
 }
 
@@ -111,12 +107,10 @@ pub async fn start_step_up(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     OptionalJson(body): OptionalJson<StepUpBody>,
-) -> Response {
+) -> Result<(StatusCode, Json<ChallengeView>), Problem> {
     let factor = body.and_then(|b| b.factor).map(|f| FactorChoice::parse(&f));
-    match state.engine.start_step_up(&token, factor.as_ref()).await {
-        Ok(issued) => (StatusCode::CREATED, Json(ChallengeView::from(&issued))).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    let issued = state.engine.start_step_up(&token, factor.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(ChallengeView::from(&issued))))
 }
 
 /// `POST /v1/stepup/{id}/verify`: answers with a code; the session is stepped up.
@@ -125,20 +119,14 @@ pub async fn verify_step_up(
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CodeBody>,
-) -> Response {
-    let code = match parse_code(body.code) {
-        Ok(code) => code,
-        Err(e) => return Problem::validation(vec![e]).into_response(),
-    };
-    match state.engine.verify_step_up(&token, &id, &code).await {
-        Ok(step) => Json(json!({
-            "assurance": "aal2",
-            "stepped_up_at": rfc3339(step.at),
-            "step_up_expires_at": rfc3339(step.until),
-        }))
-        .into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<Value>, Problem> {
+    let code = parse_code(body.code).map_err(|e| Problem::validation(vec![e]))?;
+    let step = state.engine.verify_step_up(&token, &id, &code).await?;
+    Ok(Json(json!({
+        "assurance": "aal2",
+        "stepped_up_at": rfc3339(step.at),
+        "step_up_expires_at": rfc3339(step.until),
+    })))
 }
 
 /// `POST /v1/stepup/{id}/send`: sends the code again.
@@ -146,11 +134,9 @@ pub async fn resend_step_up(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
-) -> Response {
-    match state.engine.resend_step_up(&token, &id).await {
-        Ok(issued) => Json(ChallengeView::from(&issued)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<ChallengeView>, Problem> {
+    let issued = state.engine.resend_step_up(&token, &id).await?;
+    Ok(Json(ChallengeView::from(&issued)))
 }
 
 /// `GET /v1/stepup/{id}`: `pending`, `approved`, `denied` or `expired`.
@@ -158,11 +144,9 @@ pub async fn step_up_state(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     Path(id): Path<String>,
-) -> Response {
-    match state.engine.step_up_state(&token, &id).await {
-        Ok(s) => Json(json!({"status": s.as_str()})).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<Value>, Problem> {
+    let status = state.engine.step_up_state(&token, &id).await?;
+    Ok(Json(json!({"status": status.as_str()})))
 }
 
 pub(super) fn required(value: Option<String>, field: &str) -> Result<String, FieldError> {

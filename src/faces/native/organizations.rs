@@ -8,7 +8,6 @@ use crate::http::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -43,11 +42,9 @@ impl OrganizationBody {
 }
 
 /// `GET /v1/admin/organizations`.
-pub async fn list(State(state): State<AppState>, _: Admin) -> Response {
-    match state.engine.list_organizations().await {
-        Ok(orgs) => Json(orgs.iter().map(view).collect::<Vec<_>>()).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Value>>, Problem> {
+    let orgs = state.engine.list_organizations().await?;
+    Ok(Json(orgs.iter().map(view).collect()))
 }
 
 /// `POST /v1/admin/organizations`.
@@ -55,12 +52,10 @@ pub async fn create(
     State(state): State<AppState>,
     _: Admin,
     JsonBody(body): JsonBody<OrganizationBody>,
-) -> Response {
+) -> Result<(StatusCode, Json<Value>), Problem> {
     let (id, change) = body.change();
-    match state.engine.create_organization(id, change).await {
-        Ok(org) => (StatusCode::CREATED, Json(view(&org))).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    let org = state.engine.create_organization(id, change).await?;
+    Ok((StatusCode::CREATED, Json(view(&org))))
 }
 
 /// `PATCH /v1/admin/organizations/{id}`.
@@ -69,23 +64,23 @@ pub async fn update(
     _: Admin,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<OrganizationBody>,
-) -> Response {
+) -> Result<Json<Value>, Problem> {
     let (body_id, change) = body.change();
     if body_id.is_some_and(|b| b != id) {
-        return bad_parameter("id", "cannot be changed").into_response();
+        return Err(bad_parameter("id", "cannot be changed"));
     }
-    match state.engine.update_organization(&id, change).await {
-        Ok(org) => Json(view(&org)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    let org = state.engine.update_organization(&id, change).await?;
+    Ok(Json(view(&org)))
 }
 
 /// `DELETE /v1/admin/organizations/{id}`.
-pub async fn delete(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Response {
-    match state.engine.delete_organization(&id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn delete(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    state.engine.delete_organization(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The body of `POST /v1/admin/memberships`.
@@ -103,21 +98,16 @@ pub async fn set_membership(
     State(state): State<AppState>,
     _: Admin,
     JsonBody(body): JsonBody<MembershipBody>,
-) -> Response {
-    let user = match UserRef::parse(&body.user) {
-        Ok(user) => user,
-        Err(reason) => return bad_parameter("user", reason).into_response(),
-    };
-    match state
+) -> Result<Json<Value>, Problem> {
+    let user = UserRef::parse(&body.user).map_err(|reason| bad_parameter("user", reason))?;
+    let m = state
         .engine
         .set_membership(&user, &body.organization, body.role, body.status)
-        .await
-    {
-        Ok(m) => Json(json!({"user": body.user, "organization": m.organization_id,
-                             "role": m.role.as_str(), "status": m.status.as_str()}))
-        .into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+        .await?;
+    Ok(Json(
+        json!({"user": body.user, "organization": m.organization_id,
+                   "role": m.role.as_str(), "status": m.status.as_str()}),
+    ))
 }
 
 /// `DELETE /v1/admin/memberships/{organization}/{user}`.
@@ -125,13 +115,8 @@ pub async fn remove_membership(
     State(state): State<AppState>,
     _: Admin,
     Path((organization, user)): Path<(String, String)>,
-) -> Response {
-    let user = match UserRef::parse(&user) {
-        Ok(user) => user,
-        Err(reason) => return bad_parameter("user", reason).into_response(),
-    };
-    match state.engine.remove_membership(&user, &organization).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<StatusCode, Problem> {
+    let user = UserRef::parse(&user).map_err(|reason| bad_parameter("user", reason))?;
+    state.engine.remove_membership(&user, &organization).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

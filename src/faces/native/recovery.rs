@@ -8,7 +8,6 @@ use crate::http::AppState;
 use crate::http::ClientAddress;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 /// A body naming an email address.
@@ -30,23 +29,15 @@ fn email(raw: &str) -> Result<Email, Problem> {
     Email::parse(raw).map_err(|reason| Problem::validation(vec![FieldError::new("email", reason)]))
 }
 
-fn accepted(result: Result<(), crate::engine::EngineError>) -> Response {
-    match result {
-        Ok(()) => StatusCode::ACCEPTED.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
-}
-
 /// `POST /v1/activation/send {"email"}`: 202 whether or not the account exists.
 pub async fn send_activation(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<EmailBody>,
-) -> Response {
-    match email(&body.email) {
-        Ok(email) => accepted(state.engine.send_activation(&email, source).await),
-        Err(problem) => problem.into_response(),
-    }
+) -> Result<StatusCode, Problem> {
+    let email = email(&body.email)?;
+    state.engine.send_activation(&email, source).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `POST /v1/activation {"token"}`: 204, or 400 `invalid_code`.
@@ -54,18 +45,15 @@ pub async fn activate(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<TokenBody>,
-) -> Response {
+) -> Result<StatusCode, Problem> {
     if body.new_password.is_some() {
-        return Problem::validation(vec![FieldError::new(
+        return Err(Problem::validation(vec![FieldError::new(
             "new_password",
             "is not expected here",
-        )])
-        .into_response();
+        )]));
     }
-    match state.engine.activate(&body.token, source).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    state.engine.activate(&body.token, source).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v1/password/forgot {"email"}`: 202 whether or not the account exists.
@@ -73,11 +61,10 @@ pub async fn forgot_password(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<EmailBody>,
-) -> Response {
-    match email(&body.email) {
-        Ok(email) => accepted(state.engine.request_password_reset(&email, source).await),
-        Err(problem) => problem.into_response(),
-    }
+) -> Result<StatusCode, Problem> {
+    let email = email(&body.email)?;
+    state.engine.request_password_reset(&email, source).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `POST /v1/password/reset {"token", "new_password"}`: 204; signs nobody in.
@@ -85,24 +72,25 @@ pub async fn reset_password(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
     JsonBody(body): JsonBody<TokenBody>,
-) -> Response {
+) -> Result<StatusCode, Problem> {
     let password = match body.new_password.map(Password::parse) {
         Some(Ok(password)) => password,
         Some(Err(reason)) => {
-            return Problem::validation(vec![FieldError::new("new_password", reason)])
-                .into_response();
+            return Err(Problem::validation(vec![FieldError::new(
+                "new_password",
+                reason,
+            )]));
         }
         None => {
-            return Problem::validation(vec![FieldError::new("new_password", "is required")])
-                .into_response();
+            return Err(Problem::validation(vec![FieldError::new(
+                "new_password",
+                "is required",
+            )]));
         }
     };
-    match state
+    state
         .engine
         .reset_password(&body.token, password, source)
-        .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

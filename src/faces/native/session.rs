@@ -10,17 +10,17 @@ use crate::http::Bearer;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 /// `GET /v1/session`: the session, its user and its deadlines; extends the idle window.
-pub async fn current(State(state): State<AppState>, Bearer(token, _): Bearer<Native>) -> Response {
-    match state.engine.session(&token).await {
-        Ok(live) => {
-            Json(SessionView::from(&live).step_up_until(live.step_up_until)).into_response()
-        }
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn current(
+    State(state): State<AppState>,
+    Bearer(token, _): Bearer<Native>,
+) -> Result<Json<SessionView>, Problem> {
+    let live = state.engine.session(&token).await?;
+    Ok(Json(
+        SessionView::from(&live).step_up_until(live.step_up_until),
+    ))
 }
 
 /// The query of `POST /v1/logout`.
@@ -34,14 +34,12 @@ pub async fn logout(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     query: Result<Query<LogoutQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+) -> Result<StatusCode, Problem> {
     let scope = match query.as_ref().map(|q| q.scope.as_deref()) {
         Ok(None | Some("session")) => LogoutScope::This,
         Ok(Some("all")) => LogoutScope::All,
-        _ => return bad_parameter("scope", "must be session or all").into_response(),
+        _ => return Err(bad_parameter("scope", "must be session or all")),
     };
-    match state.engine.logout(&token, scope).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+    state.engine.logout(&token, scope).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,6 @@ use crate::http::Bearer;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::ExposeSecret;
@@ -19,31 +18,24 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// `GET /.well-known/jwks.json`: the public keys access tokens are signed with.
-pub async fn jwks(State(state): State<AppState>) -> Response {
-    match state.engine.jwks().await {
-        Ok(keys) => Json(keys).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+pub async fn jwks(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    Ok(Json(state.engine.jwks().await?))
 }
 
 /// `GET /v1/identities`.
 pub async fn identities(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
-) -> Response {
-    match state.engine.identities(&token).await {
-        Ok(list) => {
-            let identities: Vec<Value> = list
-                .iter()
-                .map(|i| {
-                    json!({"id": i.organization.id, "name": i.organization.name,
-                           "kind": i.organization.kind.as_str(), "role": i.role.as_str()})
-                })
-                .collect();
-            Json(json!({ "identities": identities })).into_response()
-        }
-        Err(e) => Problem::from(e).into_response(),
-    }
+) -> Result<Json<Value>, Problem> {
+    let list = state.engine.identities(&token).await?;
+    let identities: Vec<Value> = list
+        .iter()
+        .map(|i| {
+            json!({"id": i.organization.id, "name": i.organization.name,
+                   "kind": i.organization.kind.as_str(), "role": i.role.as_str()})
+        })
+        .collect();
+    Ok(Json(json!({ "identities": identities })))
 }
 
 /// A body naming an organisation.
@@ -58,22 +50,18 @@ pub async fn switch(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<OrganizationBody>,
-) -> Response {
+) -> Result<Json<SessionView>, Problem> {
     let Some(organization) = body.organization else {
-        return Problem::validation(vec![crate::domain::FieldError::new(
+        return Err(Problem::validation(vec![crate::domain::FieldError::new(
             "organization",
             "is required",
-        )])
-        .into_response();
+        )]));
     };
-    match state
+    let found = state
         .engine
         .switch_organization(&token, &organization)
-        .await
-    {
-        Ok(found) => Json(SessionView::from(&found.live)).into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+        .await?;
+    Ok(Json(SessionView::from(&found.live)))
 }
 
 /// `POST /v1/access_token {"organization"?}`.
@@ -81,21 +69,17 @@ pub async fn access_token(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
     JsonBody(body): JsonBody<OrganizationBody>,
-) -> Response {
-    match state
+) -> Result<Json<Value>, Problem> {
+    let issued = state
         .engine
         .issue_access_token(&token, body.organization)
-        .await
-    {
-        Ok(issued) => Json(json!({
-            "access_token": issued.token.expose_secret(),
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "organization": issued.organization,
-        }))
-        .into_response(),
-        Err(e) => Problem::from(e).into_response(),
-    }
+        .await?;
+    Ok(Json(json!({
+        "access_token": issued.token.expose_secret(),
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "organization": issued.organization,
+    })))
 }
 
 /// The form of `POST /v1/introspect`.
@@ -111,35 +95,37 @@ pub async fn introspect(
     crate::http::ClientAddress(source): crate::http::ClientAddress,
     headers: HeaderMap,
     form: Result<Form<IntrospectForm>, axum::extract::rejection::FormRejection>,
-) -> Response {
+) -> Result<Json<Value>, Problem> {
     let Some((client_id, api_key)) = basic_credentials(&headers) else {
-        return Problem::from(EngineError::Unauthenticated).into_response();
+        return Err(Problem::from(EngineError::Unauthenticated));
     };
     let Ok(Form(form)) = form else {
-        return super::extract::bad_parameter("token", "is required (form encoded)")
-            .into_response();
+        return Err(super::extract::bad_parameter(
+            "token",
+            "is required (form encoded)",
+        ));
     };
     if let Err(reason) = crate::domain::storable(&form.token) {
-        return super::extract::bad_parameter("token", reason).into_response();
+        return Err(super::extract::bad_parameter("token", reason));
     }
-    match state.engine.introspect(&client_id, &api_key, &form.token, source)
-        .await {
-        Ok(Introspection::Inactive) => Json(json!({"active": false})).into_response(),
-        Ok(Introspection::AccessToken(c)) => Json(json!({
+    let introspection = state
+        .engine
+        .introspect(&client_id, &api_key, &form.token, source)
+        .await?;
+    Ok(Json(match introspection {
+        Introspection::Inactive => json!({"active": false}),
+        Introspection::AccessToken(c) => json!({
             "active": true, "token_type": "access_token", "sub": c.sub, "sid": c.sid, "org": c.org,
             "role": c.role, "aal": c.aal, "aud": c.aud, "iss": c.iss, "iat": c.iat, "exp": c.exp, "jti": c.jti,
-        }))
-        .into_response(),
-        Ok(Introspection::Session { live, exp }) => {
+        }),
+        Introspection::Session { live, exp } => {
             let s = live.session();
-            Json(json!({
+            json!({
                 "active": true, "token_type": "session", "sub": live.user().id, "sid": s.id,
                 "org": s.organization_id, "aal": s.assurance.as_str(), "aud": s.application_id, "exp": exp,
-            }))
-            .into_response()
+            })
         }
-        Err(e) => Problem::from(e).into_response(),
-    }
+    }))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
