@@ -105,8 +105,9 @@ pub struct ImportBatch {
     pub users: Vec<(User, Vec<Membership>, Vec<Factor>)>,
 }
 
-/// All the persistence the engine needs: every role, as one object. Each engine part names the
-/// roles it uses (`use crate::store::SessionStore`), so a module's imports say what it touches.
+/// All the persistence the engine needs: every role, as one object, implemented by [`SqlStore`]
+/// for each backend. A part that needs one role holds only that role (the lockout holds a
+/// `dyn LockoutStore`, the notifier a `dyn OutboxStore`).
 pub trait Store:
     UserStore
     + OrganizationStore
@@ -125,22 +126,8 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: UserStore
-        + OrganizationStore
-        + ApplicationStore
-        + ImportStore
-        + SessionStore
-        + LockoutStore
-        + RateLimitStore
-        + AuditStore
-        + OutboxStore
-        + TokenStore
-        + KeyStore
-        + FactorStore
-        + Housekeeping
-        + 'static
-{
+sql::sql_impl! {
+    impl Store {}
 }
 
 /// Connects to the store a URL names (`sqlite://…` or `postgres://…`) and migrates it.
