@@ -200,7 +200,7 @@ impl LoginId {
 pub struct Password(SecretString);
 
 /// Longest password accepted at sign-in, in bytes: a bound on work, far above any policy.
-const PASSWORD_MAX_BYTES: usize = 4096;
+pub const PASSWORD_MAX_BYTES: usize = 4096;
 
 impl Password {
     /// Accepts any non-empty password up to 4 KiB.

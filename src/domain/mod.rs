@@ -6,8 +6,8 @@ mod inputs;
 
 pub use client::ClientKind;
 pub use inputs::{
-    Email, FieldError, HAS_NUL, LoginId, Password, TEXT_MAX_BYTES, TOO_LONG, Username, storable,
-    unstorable_field, unstorable_member,
+    Email, FieldError, HAS_NUL, LoginId, PASSWORD_MAX_BYTES, Password, TEXT_MAX_BYTES, TOO_LONG,
+    Username, storable, unstorable_field, unstorable_member,
 };
 
 use std::fmt;

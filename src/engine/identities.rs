@@ -24,6 +24,15 @@ pub struct SessionWithIdentities {
     pub identities: Vec<Identity>,
 }
 
+/// A session moved to another organisation.
+#[derive(Debug)]
+pub struct Switched {
+    /// The session as it now stands, with its user's organisations.
+    pub session: SessionWithIdentities,
+    /// Its new token, on a face whose profile rotates it on a switch (the old one is dead).
+    pub new_token: Option<secrecy::SecretString>,
+}
+
 /// What introspection says of a token.
 #[derive(Debug, Clone)]
 pub enum Introspection {
@@ -86,7 +95,8 @@ impl Engine {
         &self,
         bearer: impl Into<Presented<'_>>,
         organization: &str,
-    ) -> EngineResult<SessionWithIdentities> {
+        profile: &super::FaceProfile,
+    ) -> EngineResult<Switched> {
         let bearer = bearer.into();
         let live = self.managed_session(bearer).await?;
         let app = self
@@ -118,9 +128,18 @@ impl Engine {
             .set_session_organization(&live.session().id, organization)
             .await?;
         self.sessions.remove_user(&live.user().id);
-        Ok(SessionWithIdentities {
-            live: self.managed_session(bearer).await?,
-            identities: active_identities(memberships),
+        let live = self.managed_session(bearer).await?;
+        let new_token = if profile.rotate_on_switch {
+            Some(self.rotate_token(&live).await?)
+        } else {
+            None
+        };
+        Ok(Switched {
+            session: SessionWithIdentities {
+                live,
+                identities: active_identities(memberships),
+            },
+            new_token,
         })
     }
 

@@ -35,7 +35,7 @@ pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
 pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 pub use error::{EngineError, EngineResult, Failure, PasswordRule};
 pub use factors::Enrolment;
-pub use identities::{Identity, Introspection, SessionWithIdentities};
+pub use identities::{Identity, Introspection, SessionWithIdentities, Switched};
 pub use import::{ImportDocument, ImportReport};
 pub use login::{ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
 pub use mfa::{MfaDue, MfaPoll, MfaVia};

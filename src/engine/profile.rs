@@ -23,6 +23,9 @@ pub struct FaceProfile {
     pub require_organization: bool,
     /// What an access token may do on this face.
     pub access_tokens: AccessTokenUse,
+    /// Whether switching organisation gives the session a new token and ends the old one (the
+    /// platform's "switch will invalidate previous session").
+    pub rotate_on_switch: bool,
 }
 
 /// The native JSON API.
@@ -33,6 +36,7 @@ pub const NATIVE: FaceProfile = FaceProfile {
     check_host: true,
     require_organization: false,
     access_tokens: AccessTokenUse::Read,
+    rotate_on_switch: false,
 };
 
 /// Amplify Platform: sessions act for an organisation; the second factor is its device
@@ -40,6 +44,7 @@ pub const NATIVE: FaceProfile = FaceProfile {
 pub const AMPLIFY: FaceProfile = FaceProfile {
     name: "amplify",
     require_organization: true,
+    rotate_on_switch: true,
     ..NATIVE
 };
 

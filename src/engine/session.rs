@@ -347,10 +347,17 @@ impl Engine {
         bearer: &str,
     ) -> EngineResult<(SecretString, OffsetDateTime)> {
         let live = self.session(bearer).await?;
-        let session = live.session();
         if jwt::looks_like_jwt(bearer) {
             return Err(EngineError::Unauthenticated);
         }
+        let token = self.rotate_token(&live).await?;
+        Ok((token, live.idle_deadline))
+    }
+
+    /// Gives a live session a new opaque token; the one it had stops working (on this instance
+    /// at once, on others within the session cache's second).
+    pub(crate) async fn rotate_token(&self, live: &LiveSession) -> EngineResult<SecretString> {
+        let session = live.session();
         let token = token::generate();
         let replaced = self
             .store
@@ -364,7 +371,7 @@ impl Engine {
         if !replaced {
             return Err(EngineError::Unauthenticated);
         }
-        Ok((token, live.idle_deadline))
+        Ok(token)
     }
 
     /// Drops a session from this instance's cache, so that its next use reads the store.

@@ -7,7 +7,7 @@
 use crate::domain::FieldError;
 use crate::engine::{EngineError, FaceProfile};
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -32,6 +32,8 @@ pub trait Face: Send + Sync + 'static {
     /// Whether a body is read as JSON whatever its declared media type (the face's clients
     /// are known to leave it out).
     const ANY_MEDIA_TYPE: bool = false;
+    /// Media types read as JSON besides `application/json` and `application/*+json`.
+    const JSON_ALIASES: &'static [&'static str] = &[];
 
     /// The body is over the limit (413).
     fn too_large() -> Self::Error;
@@ -147,8 +149,9 @@ fn object<F: Face>(map: Map<String, Value>) -> Result<Map<String, Value>, F::Err
     })
 }
 
-/// The fields of a JSON object or an `application/x-www-form-urlencoded` body (form values are
-/// strings). A request without a body and without a media type has no fields.
+/// The fields of a JSON object, an `application/x-www-form-urlencoded` body or a
+/// `multipart/form-data` body (form and multipart values are strings; a part's file name and
+/// type are ignored). A request without a body and without a media type has no fields.
 pub struct Fields<F>(pub Map<String, Value>, pub PhantomData<fn() -> F>);
 
 impl<F: Face, S: Send + Sync> FromRequest<S> for Fields<F> {
@@ -156,10 +159,10 @@ impl<F: Face, S: Send + Sync> FromRequest<S> for Fields<F> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, F::Error> {
         let media = super::media_type(req.headers());
-        let json = super::is_json(req.headers());
-        let bytes = body_bytes::<F, S>(req, state).await?;
         let map = match media.as_deref() {
+            Some("multipart/form-data") => multipart::<F, S>(req, state).await?,
             Some("application/x-www-form-urlencoded") => {
+                let bytes = body_bytes::<F, S>(req, state).await?;
                 let pairs: Vec<(String, String)> =
                     serde_urlencoded::from_bytes(&bytes).map_err(|_| F::malformed())?;
                 pairs
@@ -167,15 +170,49 @@ impl<F: Face, S: Send + Sync> FromRequest<S> for Fields<F> {
                     .map(|(k, v)| (k, Value::String(v)))
                     .collect()
             }
-            None if bytes.is_empty() => Map::new(),
-            _ if json || media.is_none() || F::ANY_MEDIA_TYPE => {
-                match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(Value::Object(map)) => map,
-                    _ => return Err(F::malformed()),
+            _ => {
+                let json = super::is_json(req.headers())
+                    || media.as_deref().is_some_and(|m| F::JSON_ALIASES.contains(&m));
+                if !(json || media.is_none() || F::ANY_MEDIA_TYPE) {
+                    return Err(F::unsupported_media_type());
+                }
+                let bytes = body_bytes::<F, S>(req, state).await?;
+                if bytes.is_empty() && media.is_none() {
+                    Map::new()
+                } else {
+                    match serde_json::from_slice::<Value>(&bytes) {
+                        Ok(Value::Object(map)) => map,
+                        _ => return Err(F::malformed()),
+                    }
                 }
             }
-            _ => return Err(F::unsupported_media_type()),
         };
         object::<F>(map).map(|map| Self(map, PhantomData))
     }
+}
+
+/// The text parts of a `multipart/form-data` body, within the body limit.
+async fn multipart<F: Face, S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<Map<String, Value>, F::Error> {
+    let refused = |status: StatusCode| {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            F::too_large()
+        } else {
+            F::malformed()
+        }
+    };
+    let mut parts = Multipart::from_request(req, state)
+        .await
+        .map_err(|rejection| refused(rejection.status()))?;
+    let mut map = Map::new();
+    while let Some(part) = parts.next_field().await.map_err(|e| refused(e.status()))? {
+        let Some(name) = part.name().map(str::to_owned) else {
+            return Err(F::malformed());
+        };
+        let text = part.text().await.map_err(|e| refused(e.status()))?;
+        map.insert(name, Value::String(text));
+    }
+    Ok(map)
 }

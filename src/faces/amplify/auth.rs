@@ -24,7 +24,7 @@ pub struct Success<T: Serialize> {
 }
 
 /// `{"success": true, "result": …}`.
-fn success<T: Serialize>(result: T) -> Json<Success<T>> {
+pub(super) fn success<T: Serialize>(result: T) -> Json<Success<T>> {
     Json(Success {
         success: true,
         result,
@@ -139,8 +139,12 @@ pub async fn login(
         )
     };
     match state.engine.login(request).await? {
-        LoginOutcome::Authenticated(session) => Ok(issued(&state, &session, false, secure)),
-        LoginOutcome::MfaRequired(session, _) => Ok(issued(&state, &session, true, secure)),
+        LoginOutcome::Authenticated(session) => {
+            Ok(issued(&state, &session, Step::SignedIn, secure))
+        }
+        LoginOutcome::MfaRequired(session, _) => {
+            Ok(issued(&state, &session, Step::DeviceAuthRequired, secure))
+        }
         LoginOutcome::PasswordUpdateRequired(_) => Err(AmplifyError::new(
             StatusCode::BAD_REQUEST,
             "User must reset password.",
@@ -149,13 +153,19 @@ pub async fn login(
     }
 }
 
+/// Where a session just issued stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Signed in by password alone.
+    SignedIn,
+    /// The second factor is due (`deviceAuthRequired`).
+    DeviceAuthRequired,
+    /// The second factor was just proven (`valid`, not `expired`).
+    DeviceAuthorized,
+}
+
 /// 200 SessionInfo for a session just opened, with its cookie.
-fn issued(
-    state: &AppState,
-    session: &IssuedSession,
-    device_auth_required: bool,
-    secure: bool,
-) -> Response {
+fn issued(state: &AppState, session: &IssuedSession, step: Step, secure: bool) -> Response {
     let sid = session.token.expose_secret();
     let info = SessionInfo::from(SessionParts {
         sid,
@@ -164,7 +174,8 @@ fn issued(
         identities: &session.identities,
         from: session.session.client.as_str(),
         expiry: session.idle_deadline(),
-        device_auth_required,
+        device_auth_required: step == Step::DeviceAuthRequired,
+        device_authorized: step == Step::DeviceAuthorized,
     });
     let mut response = with_cookie(success(info), Some(sid), secure);
     // The device token rides in its own HttpOnly cookie, so the owner's browser or CLI keeps
@@ -191,6 +202,7 @@ fn live_info(sid: &str, found: &SessionWithIdentities) -> Json<Success<SessionIn
         from: live.session().client.as_str(),
         expiry: live.idle_deadline,
         device_auth_required: false,
+        device_authorized: false,
     }))
 }
 
@@ -206,7 +218,9 @@ pub async fn device_auth(
         _ => required(&fields, "code")?,
     };
     match state.engine.complete_login_mfa(&token, None, &code).await? {
-        LoginOutcome::Authenticated(session) => Ok(issued(&state, &session, false, secure)),
+        LoginOutcome::Authenticated(session) => {
+            Ok(issued(&state, &session, Step::DeviceAuthorized, secure))
+        }
         _ => Err(AmplifyError::login_required()),
     }
 }
@@ -247,16 +261,32 @@ pub async fn check_session(
     Ok(live_info(&token, &found))
 }
 
-/// `POST {base}/auth/switchLoggedInOrg` `{org_id}`.
+/// `POST {base}/auth/switchLoggedInOrg` `{org_id}`: the session moves, and gets a new sid (the
+/// old one stops working, as on the platform), sent back in `Set-Cookie`.
 pub async fn switch_org(
     State(state): State<AppState>,
+    ForwardedHttps(secure): ForwardedHttps,
     Bearer(token, ..): Bearer<Amplify>,
     Fields(fields, ..): Fields<Amplify>,
-) -> Result<Json<Success<SessionInfo>>, AmplifyError> {
+) -> Result<Response, AmplifyError> {
     let org =
         optional_id(&fields, "org_id")?.ok_or_else(|| AmplifyError::param_required("org_id"))?;
-    match state.engine.switch_organization(&token, &org).await {
-        Ok(found) => Ok(live_info(&token, &found)),
+    match state
+        .engine
+        .switch_organization(&token, &org, Amplify::PROFILE)
+        .await
+    {
+        Ok(switched) => {
+            let sid = switched
+                .new_token
+                .as_ref()
+                .map_or(token.as_str(), |t| t.expose_secret());
+            Ok(with_cookie(
+                live_info(sid, &switched.session),
+                Some(sid),
+                secure,
+            ))
+        }
         // Switching names one organisation: pending is "not an active membership" here.
         Err(EngineError::OrganizationPending) => {
             Err(AmplifyError::from(EngineError::OrganizationNotMember))

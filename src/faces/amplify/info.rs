@@ -22,6 +22,8 @@ pub struct SessionParts<'a> {
     pub expiry: OffsetDateTime,
     /// Whether the second factor is still due.
     pub device_auth_required: bool,
+    /// Whether this answers a device authorisation (which also says `valid` and `expired`).
+    pub device_authorized: bool,
 }
 
 #[derive(Serialize)]
@@ -43,6 +45,12 @@ pub struct SessionInfo {
     expiry: String,
     #[serde(rename = "deviceAuthRequired")]
     device_auth_required: bool,
+    /// A device authorisation's verdict: the platform's clients check `valid` before they
+    /// believe the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -64,6 +72,8 @@ struct OrgEntry {
 #[derive(Serialize)]
 struct UserInfo {
     guid: String,
+    /// The session's current organisation.
+    org_id: Option<String>,
     email: String,
     firstname: String,
     lastname: String,
@@ -72,7 +82,7 @@ struct UserInfo {
 }
 
 /// The platform's role names: owners and admins administer, members develop.
-fn role_name(role: Role) -> &'static str {
+pub(super) fn role_name(role: Role) -> &'static str {
     match role {
         Role::Owner | Role::Admin => "administrator",
         Role::Member => "developer",
@@ -126,6 +136,7 @@ impl From<SessionParts<'_>> for SessionInfo {
             roles: role.into_iter().collect(),
             user: UserInfo {
                 guid: p.user.id.clone(),
+                org_id: current.map(|i| i.organization.id.clone()),
                 email: p.user.email.clone(),
                 firstname,
                 lastname,
@@ -135,6 +146,8 @@ impl From<SessionParts<'_>> for SessionInfo {
             from: p.from,
             expiry: crate::http::rfc3339(p.expiry),
             device_auth_required: p.device_auth_required,
+            valid: p.device_authorized.then_some(true),
+            expired: p.device_authorized.then_some(false),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod info;
+mod views;
 
 use crate::domain::FieldError;
 use crate::engine::{EngineError, FaceProfile, PasswordRule};
@@ -30,6 +31,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/auth/findSession", get(auth::find_session))
         .route("/auth/checkSession", get(auth::check_session))
         .route("/auth/switchLoggedInOrg", post(auth::switch_org))
+        .route("/team", get(views::teams))
+        .route("/org/{id}", get(views::organization))
+        .route("/user/organizations", get(views::organizations))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -9,7 +9,7 @@ mod auth;
 
 use crate::domain::FieldError;
 use crate::engine::{EngineError, FaceProfile, PasswordRule};
-use crate::http::{AppState, Face, JsonObject};
+use crate::http::{AppState, Face, Fields};
 use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequest, Request};
@@ -77,6 +77,8 @@ impl Face for Axonize {
     type Error = AxonizeError;
     const PROFILE: &'static FaceProfile = &crate::engine::profile::AXONIZE;
     const FOLD_KEYS: bool = true;
+    // The platform's API description lists these request types.
+    const JSON_ALIASES: &'static [&'static str] = &["text/json"];
 
     fn too_large() -> AxonizeError {
         AxonizeError::new(
@@ -262,14 +264,16 @@ pub fn bad_request(refused: &FieldError) -> Response {
     Axonize::unstorable(refused).into_response()
 }
 
-/// A JSON object body with its keys in lowercase (keys are case-insensitive on this face).
+/// A body's fields with their keys in lowercase (keys are case-insensitive on this face): a
+/// JSON object (`application/json` or `text/json`) or a urlencoded form, as the platform's API
+/// description lists.
 pub struct AxonizeJson(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for AxonizeJson {
     type Rejection = AxonizeError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AxonizeError> {
-        let JsonObject(map, _) = JsonObject::<Axonize>::from_request(req, state).await?;
+        let Fields(map, _) = Fields::<Axonize>::from_request(req, state).await?;
         Ok(Self(map))
     }
 }

@@ -8,6 +8,7 @@ use super::view::SessionView;
 use crate::engine::{EngineError, Introspection};
 use crate::http::AppState;
 use crate::http::Bearer;
+use crate::http::Face;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, header};
@@ -57,11 +58,11 @@ pub async fn switch(
             "is required",
         )]));
     };
-    let found = state
+    let switched = state
         .engine
-        .switch_organization(&token, &organization)
+        .switch_organization(&token, &organization, Native::PROFILE)
         .await?;
-    Ok(Json(SessionView::from(&found.live)))
+    Ok(Json(SessionView::from(&switched.session.live)))
 }
 
 /// `POST /v1/access_token {"organization"?}`.

@@ -34,18 +34,21 @@ impl InvalidField {
         Self::new(field, "SIZE", vec!["0".to_owned(), max.to_string()])
     }
 
-    /// A field of the wrong type, or a body that is not JSON.
-    pub fn invalid(field: &str) -> Self {
-        Self::new(field, "INVALID", Vec::new())
+    /// A body that cannot be read as a JSON object: the body is `REQUIRED`. (The platform's
+    /// values are `REQUIRED`, `HAS_TEXT`, `REQUIRES`, `SIZE`, `RANGE`, `IN`, `NOT_IN`, `REGEX`,
+    /// `EXACTLY`, `AT_LEAST`, `AT_MOST` and `ALL_OR_NONE`; a strict generated client decodes
+    /// no other.)
+    pub fn unreadable_body() -> Self {
+        Self::required("body")
     }
 
-    /// A field that breaks the input rule (`domain::storable`): `SIZE` when too long, else
-    /// `REGEX`.
-    pub fn unstorable(refused: &crate::domain::FieldError) -> Self {
-        let error = if refused.reason == crate::domain::TOO_LONG {
-            "SIZE"
-        } else {
-            "REGEX"
+    /// A field the engine or the input rule refused: `REQUIRED` when missing, `SIZE` when too
+    /// long, else `REGEX` (its form is wrong).
+    pub fn refused(refused: &crate::domain::FieldError) -> Self {
+        let error = match refused.reason.as_str() {
+            "is required" => "REQUIRED",
+            reason if reason == crate::domain::TOO_LONG || reason == "is too long" => "SIZE",
+            _ => "REGEX",
         };
         Self::new(&refused.field, error, Vec::new())
     }
@@ -144,12 +147,9 @@ impl From<EngineError> for WeavrError {
     fn from(e: EngineError) -> Self {
         use StatusCode as S;
         match e {
-            EngineError::Validation(errors) => Self::Syntax(
-                errors
-                    .iter()
-                    .map(|f| InvalidField::invalid(&f.field))
-                    .collect(),
-            ),
+            EngineError::Validation(errors) => {
+                Self::Syntax(errors.iter().map(InvalidField::refused).collect())
+            }
             // Sign-in refusals say nothing about the account (DESIGN.md §3).
             EngineError::InvalidCredentials
             | EngineError::AccountPendingActivation

@@ -83,9 +83,9 @@ pub async fn enrol_push(
         .await
     {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(crate::engine::EngineError::Validation(_)) => {
-            Err(WeavrError::field(InvalidField::invalid("publicKey")))
-        }
+        Err(crate::engine::EngineError::Validation(_)) => Err(WeavrError::field(
+            InvalidField::regex("publicKey", "^[A-Za-z0-9_-]{43}$"),
+        )),
         Err(e) => Err(WeavrError::from(e)),
     }
 }

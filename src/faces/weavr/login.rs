@@ -41,13 +41,17 @@ pub async fn login(
                 session.session.organization_id.as_deref(),
                 &session.user.id,
             );
-            Ok(Json(json!({
+            let mut body = json!({
                 "token": token,
                 "tokenType": "AUTH",
-                "identity": identity,
                 "credentials": credentials,
-            }))
-            .into_response())
+            });
+            // Without an active organisation there is no identity: the key is left out (a
+            // strict client refuses `null` where the schema has an object).
+            if let Some(identity) = identity {
+                body["identity"] = json!(identity);
+            }
+            Ok(Json(body).into_response())
         }
         LoginOutcome::PasswordUpdateRequired(session) => Ok((
             StatusCode::CONFLICT,
@@ -69,7 +73,8 @@ fn parse(body: &WeavrJson) -> Result<(LoginId, Password), Vec<InvalidField>> {
         if raw.chars().count() > MAX_PASSWORD {
             return Err(InvalidField::size("password.value", MAX_PASSWORD));
         }
-        Password::parse(raw).map_err(|_| InvalidField::invalid("password.value"))
+        Password::parse(raw)
+            .map_err(|_| InvalidField::size("password.value", crate::domain::PASSWORD_MAX_BYTES))
     });
     match (email, password) {
         (Ok(email), Ok(password)) => Ok((email, password)),

@@ -101,11 +101,11 @@ impl Face for Weavr {
     }
 
     fn malformed() -> WeavrError {
-        WeavrError::field(InvalidField::invalid("body"))
+        WeavrError::field(InvalidField::unreadable_body())
     }
 
     fn unstorable(refused: &FieldError) -> WeavrError {
-        WeavrError::field(InvalidField::unstorable(refused))
+        WeavrError::field(InvalidField::refused(refused))
     }
 
     fn unauthenticated() -> WeavrError {

@@ -67,12 +67,14 @@ pub async fn update_password(
     Bearer(token, _): Bearer<Weavr>,
     body: WeavrJson,
 ) -> Result<Json<Value>, WeavrError> {
-    let old = body
-        .secret_value("oldPassword")
-        .and_then(|p| Password::parse(p).map_err(|_| InvalidField::invalid("oldPassword.value")));
-    let new = body
-        .secret_value("newPassword")
-        .and_then(|p| Password::parse(p).map_err(|_| InvalidField::invalid("newPassword.value")));
+    let old = body.secret_value("oldPassword").and_then(|p| {
+        Password::parse(p)
+            .map_err(|_| InvalidField::size("oldPassword.value", crate::domain::PASSWORD_MAX_BYTES))
+    });
+    let new = body.secret_value("newPassword").and_then(|p| {
+        Password::parse(p)
+            .map_err(|_| InvalidField::size("newPassword.value", crate::domain::PASSWORD_MAX_BYTES))
+    });
     let (old, new) = match (old, new) {
         (Ok(o), Ok(n)) => (o, n),
         (o, n) => {
