@@ -172,7 +172,9 @@ impl<F: Face, S: Send + Sync> FromRequest<S> for Fields<F> {
             }
             _ => {
                 let json = super::is_json(req.headers())
-                    || media.as_deref().is_some_and(|m| F::JSON_ALIASES.contains(&m));
+                    || media
+                        .as_deref()
+                        .is_some_and(|m| F::JSON_ALIASES.contains(&m));
                 if !(json || media.is_none() || F::ANY_MEDIA_TYPE) {
                     return Err(F::unsupported_media_type());
                 }

@@ -135,8 +135,9 @@ async fn login_answers_session_info_and_sets_the_cookie(backend: Backend) {
                 {"org_id": "600", "guid": "600", "name": "Second", "role": "developer"}
             ],
             "role": "administrator", "roles": ["administrator"],
-            "user": {"guid": "1001", "email": "ann@example.test", "firstname": "Ann",
-                     "lastname": "Marie Example", "phone": "+15550100", "date_activated": null},
+            "user": {"guid": "1001", "org_id": "100", "email": "ann@example.test",
+                     "firstname": "Ann", "lastname": "Marie Example", "phone": "+15550100",
+                     "date_activated": null},
             "from": "web",
             "expiry": "2026-03-01T09:05:00Z",
             "deviceAuthRequired": false
@@ -597,6 +598,12 @@ async fn switching_organisation(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(body["result"]["org"]["org_id"], "600");
     assert_eq!(body["result"]["role"], "developer");
+    // The switch gives the session a new sid, as the platform does; the old one is dead.
+    let old = sid;
+    let sid = body["result"]["sid"].as_str().unwrap().to_owned();
+    assert_ne!(sid, old);
+    let (_, gone) = answer(get(&app, "/auth/findSession", Some(&old)).await).await;
+    assert_eq!(gone["result"], Value::Null, "the old sid stopped working");
     let (_, found) = answer(get(&app, "/auth/findSession", Some(&sid)).await).await;
     assert_eq!(found["result"]["org_id"], "600", "the session moved");
     for org in ["200", "500", "999"] {
@@ -696,10 +703,18 @@ async fn the_cookie_works_everywhere_and_is_secure_behind_an_https_proxy(backend
         .client
         .post(app.url(&format!("{BASE}/auth/switchLoggedInOrg")))
         .header("cookie", &cookie)
+        .header("x-forwarded-proto", "https")
         .json(&json!({"org_id": "600"}))
         .send()
         .await
         .unwrap();
+    // The new sid comes back in the cookie, as secure as the first.
+    let rotated = switched.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(rotated.ends_with("; Secure"), "{rotated}");
+    let cookie = rotated.split(';').next().unwrap().to_owned();
     assert_eq!(answer(switched).await.1["result"]["org_id"], "600");
     let found = app
         .client

@@ -12,6 +12,7 @@ mod attack;
 mod audit;
 mod axonize;
 mod cli;
+mod clients;
 mod contracts;
 mod delivery;
 mod ece;

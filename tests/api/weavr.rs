@@ -217,7 +217,7 @@ async fn malformed_logins_name_their_fields(backend: Backend) {
     let got: Value = not_json.json().await.unwrap();
     assert_eq!(
         got,
-        syntax(json!([{"params": [], "fieldName": "body", "error": "INVALID"}]))
+        syntax(json!([{"params": [], "fieldName": "body", "error": "REQUIRED"}]))
     );
     let huge = post(
         &app,

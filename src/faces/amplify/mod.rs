@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/deviceauth", post(auth::device_auth))
-        .route("/auth/logout", get(auth::logout))
+        .route("/auth/logout", get(auth::logout).post(auth::logout))
         .route("/auth/findSession", get(auth::find_session))
         .route("/auth/checkSession", get(auth::check_session))
         .route("/auth/switchLoggedInOrg", post(auth::switch_org))

@@ -68,5 +68,7 @@ pub async fn organizations(
     Bearer(token, ..): Bearer<Amplify>,
 ) -> Result<Json<Success<Vec<OrgView>>>, AmplifyError> {
     let found = state.engine.session_with_identities(&token).await?;
-    Ok(success(found.identities.iter().map(OrgView::from).collect()))
+    Ok(success(
+        found.identities.iter().map(OrgView::from).collect(),
+    ))
 }

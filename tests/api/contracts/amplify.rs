@@ -199,17 +199,20 @@ async fn amplify_contract(backend: Backend) {
             .await
             .unwrap()
     );
-    let switch = |org: &str| {
+    let switch = |sid: String, org: &str| {
         app.client
             .post(url("/auth/switchLoggedInOrg"))
-            .bearer_auth(&sid)
+            .bearer_auth(sid)
             .json(&json!({"org_id": org}))
             .send()
     };
-    pin!("amplify_switch_org", switch("600").await.unwrap());
+    let switched = switch(sid.clone(), "600").await.unwrap();
+    // The switch rotates the sid (issue 15): the next call carries the new one.
+    let sid = sid_of(&switched);
+    pin!("amplify_switch_org", switched);
     pin!(
         "amplify_switch_org_not_member",
-        switch("400").await.unwrap()
+        switch(sid.clone(), "400").await.unwrap()
     );
 
     let mfa = login(as_user("mfa@example.test", PASSWORD)).await.unwrap();
