@@ -102,7 +102,7 @@ pub fn router(server: &Server) -> Router {
         config: Arc::clone(&server.config),
     };
     let faces = faces::mount(native::routes(), &state, &server.config);
-    faces
+    let app = faces
         .fallback(native::not_found)
         .layer(from_fn_with_state(state.clone(), maintenance_guard))
         .layer(axum::middleware::from_fn(log_failures))
@@ -127,7 +127,20 @@ pub fn router(server: &Server) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .with_state(state)
+        .with_state(state);
+    match faces::HostRoutes::of(&server.config) {
+        // Rewritten before routing: a face served by host is routed, guarded and logged at its
+        // own path.
+        Some(routes) => {
+            let routes = Arc::new(routes);
+            Router::new().fallback_service(
+                tower::ServiceBuilder::new()
+                    .map_request(move |request| routes.rewrite(request))
+                    .service(app),
+            )
+        }
+        None => app,
+    }
 }
 
 /// Logs a request's internal failure once, with its cause chain, inside the request's span.

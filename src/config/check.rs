@@ -117,6 +117,36 @@ impl Config {
                     "must start with /, not end with /, and not be under /v1",
                 ));
             }
+            let valid_host = |h: &String| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            };
+            if !face.hosts.iter().all(valid_host) {
+                return Err(bad(
+                    &key.replace(".base", ".hosts"),
+                    "must be host names (letters, digits, - and .; no port)",
+                ));
+            }
+        }
+        let faces = [
+            &self.faces.weavr,
+            &self.faces.axonize,
+            &self.faces.amplify,
+            &self.faces.ece,
+        ];
+        let mut hosts: Vec<String> = faces
+            .iter()
+            .flat_map(|f| f.hosts.iter().map(|h| h.to_ascii_lowercase()))
+            .collect();
+        let listed = hosts.len();
+        hosts.sort();
+        hosts.dedup();
+        if hosts.len() != listed {
+            return Err(bad(
+                "faces.*.hosts",
+                "must not name one host for two faces (or twice)",
+            ));
         }
         if self.password.require_classes > 4 {
             return Err(bad("password.require_classes", "must be 0 to 4"));

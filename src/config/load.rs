@@ -90,10 +90,11 @@ impl Config {
             figment = figment.merge(Toml::string(&file.text));
         }
         let variables_read = variables.keys();
-        let config: Config = figment
+        let mut config: Config = figment
             .merge(variables)
             .extract()
             .map_err(|e| key_error(&e, &variables_read, file.as_ref()))?;
+        config.faces.fill_bases();
         config.check()?;
         Ok(Loaded {
             config,

@@ -24,10 +24,31 @@ pub struct FacesConfig {
 impl Default for FacesConfig {
     fn default() -> Self {
         Self {
-            weavr: FaceConfig::at("/weavr/multi"),
-            axonize: FaceConfig::at("/axonize"),
-            amplify: FaceConfig::at("/amplify/api/v1"),
-            ece: FaceConfig::at("/ece/api/v1"),
+            weavr: FaceConfig::at(WEAVR_BASE),
+            axonize: FaceConfig::at(AXONIZE_BASE),
+            amplify: FaceConfig::at(AMPLIFY_BASE),
+            ece: FaceConfig::at(ECE_BASE),
+        }
+    }
+}
+
+const WEAVR_BASE: &str = "/weavr/multi";
+const AXONIZE_BASE: &str = "/axonize";
+const AMPLIFY_BASE: &str = "/amplify/api/v1";
+const ECE_BASE: &str = "/ece/api/v1";
+
+impl FacesConfig {
+    /// Gives a face configured without a `base` (only `enabled` or `hosts`, say) its default.
+    pub(super) fn fill_bases(&mut self) {
+        for (face, base) in [
+            (&mut self.weavr, WEAVR_BASE),
+            (&mut self.axonize, AXONIZE_BASE),
+            (&mut self.amplify, AMPLIFY_BASE),
+            (&mut self.ece, ECE_BASE),
+        ] {
+            if face.base.is_empty() {
+                face.base = base.to_owned();
+            }
         }
     }
 }
@@ -39,12 +60,17 @@ pub struct FaceConfig {
     /// Whether it is served.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Where it is mounted (starts with `/`, no trailing `/`).
+    /// Where it is mounted (starts with `/`, no trailing `/`); left out, the face's default.
+    #[serde(default)]
     pub base: String,
     /// The application its sign-ins are for, where its clients name none (Amplify); the
     /// built-in default application when unset.
     #[serde(default)]
     pub application: Option<String>,
+    /// Hosts on which the face is also served at the platform's own root paths (Amplify and ECE
+    /// `/api/v1`, Weavr `/multi`, Axonize `/`), for SDKs that ignore any base path.
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 impl FaceConfig {
@@ -54,6 +80,7 @@ impl FaceConfig {
             enabled: true,
             base: base.to_owned(),
             application: None,
+            hosts: Vec::new(),
         }
     }
 }

@@ -171,3 +171,28 @@ fn a_directory_search_account_needs_its_password() {
         "{err}"
     );
 }
+
+#[test]
+fn a_host_serves_one_face_only() {
+    let err = load(&[
+        ("DOORWARD_FACES__AMPLIFY__HOSTS", r#"["api.example.test"]"#),
+        ("DOORWARD_FACES__ECE__HOSTS", r#"["API.example.test"]"#),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("faces.*.hosts"), "{err}");
+    let err = load(&[("DOORWARD_FACES__ECE__HOSTS", r#"["api.example.test:443"]"#)]).unwrap_err();
+    assert!(err.to_string().contains("faces.ece.hosts"), "{err}");
+    let config = load(&[("DOORWARD_FACES__ECE__HOSTS", r#"["api.example.test"]"#)])
+        .unwrap()
+        .config;
+    assert_eq!(config.faces.ece.hosts, ["api.example.test"]);
+}
+
+#[test]
+fn a_face_configured_without_its_base_keeps_the_default_base() {
+    let config = load(&[("DOORWARD_FACES__WEAVR__ENABLED", "false")])
+        .unwrap()
+        .config;
+    assert!(!config.faces.weavr.enabled);
+    assert_eq!(config.faces.weavr.base, "/weavr/multi");
+}

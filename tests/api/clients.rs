@@ -13,6 +13,7 @@ both_backends!(
     amplify_cli_reads_team_org_and_user_views,
     axonize_client_sends_text_json_forms_odd_keys_and_capital_bearer,
     weavr_generated_client_reads_only_platform_error_values,
+    faces_served_by_host_answer_at_the_platforms_own_paths,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -438,4 +439,99 @@ async fn weavr_generated_client_reads_only_platform_error_values(backend: Backen
     let body: Value = bad_key.json().await.unwrap();
     assert_platform_errors(&body);
     assert_eq!(body["syntaxErrors"]["invalidFields"][0]["error"], "REGEX");
+}
+
+async fn faces_served_by_host_answer_at_the_platforms_own_paths(backend: Backend) {
+    // Amplify's and ECE's SDKs both call `/api/v1/...` whatever base they are given.
+    let app = TestApp::spawn_with(backend, |c| {
+        c.faces.amplify.hosts = vec!["amplify.example.test".to_owned()];
+        c.faces.ece.hosts = vec!["ECE.example.test".to_owned()];
+    })
+    .await;
+    app.import(json!({
+        "organizations": [{"id": "100", "name": "Acme"}],
+        "users": [{"email": "ann@example.test", "password": PASSWORD,
+                   "memberships": [{"organization": "100"}]}]
+    }))
+    .await;
+    let post = |host: &str, path: &str, body: Value| {
+        app.client
+            .post(app.url(path))
+            .header(reqwest::header::HOST, host)
+            .json(&body)
+            .send()
+    };
+    let credentials = json!({"username": "ann@example.test", "password": PASSWORD});
+
+    let amplify = post(
+        "amplify.example.test",
+        "/api/v1/auth/login",
+        credentials.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(amplify.status(), 200);
+    let body: Value = amplify.json().await.unwrap();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["result"]["org_id"], "100");
+
+    let ece = post(
+        "ece.example.test:8443",
+        "/api/v1/users/auth/_login",
+        credentials.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ece.status(), 200);
+    let body: Value = ece.json().await.unwrap();
+    assert!(body["token"].is_string(), "{body}");
+
+    // The same path on the other face's host is that face's own 404.
+    let wrong = post(
+        "amplify.example.test",
+        "/api/v1/users/auth/_login",
+        credentials.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wrong.status(), 404);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["success"], false);
+
+    // Health checks and the native API keep their paths on a face's host; the base paths work
+    // on every host.
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .header(reqwest::header::HOST, "amplify.example.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let native = post(
+        "amplify.example.test",
+        "/v1/login",
+        json!({
+            "login": "ann@example.test", "password": PASSWORD
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(native.status(), 200);
+    let based = post(
+        "other.example.test",
+        "/amplify/api/v1/auth/login",
+        credentials.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(based.status(), 200);
+    // Elsewhere `/api/v1` is nobody's: the native 404.
+    let nowhere = post("other.example.test", "/api/v1/auth/login", credentials)
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), 404);
+    assert_eq!(
+        nowhere.headers()["content-type"],
+        "application/problem+json"
+    );
 }
