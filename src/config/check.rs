@@ -129,6 +129,18 @@ impl Config {
                 ));
             }
         }
+        for (key, face) in [
+            ("faces.axonize.version", &self.faces.axonize),
+            ("faces.amplify.version", &self.faces.amplify),
+            ("faces.ece.version", &self.faces.ece),
+        ] {
+            if face.version != super::ApiVersion::Seed {
+                return Err(bad(
+                    key,
+                    "must be seed: only faces.weavr.version has another",
+                ));
+            }
+        }
         let faces = [
             &self.faces.weavr,
             &self.faces.axonize,

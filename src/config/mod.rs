@@ -22,7 +22,7 @@ pub use policy::{
     AccessTokenConfig, KeysConfig, LockoutConfig, PasswordConfig, Rate, RateLimitConfig,
     RetentionConfig, SessionConfig, StepUpConfig,
 };
-pub use server::{DatabaseUrl, FaceConfig, FacesConfig, HttpConfig};
+pub use server::{ApiVersion, DatabaseUrl, FaceConfig, FacesConfig, HttpConfig};
 
 use serde::{Deserialize, Deserializer};
 use std::net::SocketAddr;

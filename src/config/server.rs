@@ -71,6 +71,22 @@ pub struct FaceConfig {
     /// `/api/v1`, Weavr `/multi`, Axonize `/`), for SDKs that ignore any base path.
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// The version of the platform's API the face speaks: `seed` (the one its contract was
+    /// written from) or `current`. Only Weavr has two.
+    #[serde(default)]
+    pub version: ApiVersion,
+}
+
+/// A version of a platform's API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiVersion {
+    /// The version the face's contract was written from.
+    #[default]
+    Seed,
+    /// The platform's current API (Weavr Multi: identities in an envelope with counts, the
+    /// access token's `status`).
+    Current,
 }
 
 impl FaceConfig {
@@ -81,6 +97,7 @@ impl FaceConfig {
             base: base.to_owned(),
             application: None,
             hosts: Vec::new(),
+            version: ApiVersion::Seed,
         }
     }
 }

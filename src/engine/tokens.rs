@@ -59,6 +59,8 @@ pub struct AccessToken {
     /// The user's identities (active memberships of active organisations), for faces that
     /// answer with them.
     pub identities: Vec<super::Identity>,
+    /// Whether its session's last step-up still counts (Weavr's `STEPPED_UP`).
+    pub stepped_up: bool,
 }
 
 /// The keys this instance signs and verifies with.
@@ -240,6 +242,7 @@ impl Engine {
             organization: org_id,
             user_id: live.user().id.clone(),
             identities,
+            stepped_up: live.step_up_until.is_some_and(|until| now < until),
         })
     }
 

@@ -14,6 +14,7 @@ both_backends!(
     axonize_client_sends_text_json_forms_odd_keys_and_capital_bearer,
     weavr_generated_client_reads_only_platform_error_values,
     faces_served_by_host_answer_at_the_platforms_own_paths,
+    weavr_current_api_wraps_identities_and_says_the_token_status,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -534,4 +535,86 @@ async fn faces_served_by_host_answer_at_the_platforms_own_paths(backend: Backend
         nowhere.headers()["content-type"],
         "application/problem+json"
     );
+}
+
+async fn weavr_current_api_wraps_identities_and_says_the_token_status(backend: Backend) {
+    const KEY: &str = "weavr-current-key";
+    let app = TestApp::spawn_with(backend, |c| {
+        c.sandbox = true;
+        c.faces.weavr.version = doorward::config::ApiVersion::Current;
+    })
+    .await;
+    app.import(json!({
+        "organizations": [{"id": "100", "name": "Acme", "kind": "corporate"},
+                          {"id": "200", "name": "Ann", "kind": "consumer"}],
+        "applications": [{"id": "5f0c6a8e-6b4f-4c55-9a51-0d0f8a1e7c0a", "name": "weavr",
+                          "api_keys": [KEY]}],
+        "users": [{"email": "ann@example.test", "password": PASSWORD, "phone": "+447700900123",
+                   "memberships": [{"organization": "100", "role": "owner"},
+                                   {"organization": "200"}]}]
+    }))
+    .await;
+    let url = |path: &str| app.url(&format!("/weavr/multi{path}"));
+    let login: Value = app
+        .client
+        .post(url("/login_with_password"))
+        .header("api-key", KEY)
+        .json(&json!({"email": "ann@example.test", "password": {"value": PASSWORD}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = app
+            .client
+            .request(method, url(path))
+            .header("api-key", KEY)
+            .bearer_auth(&token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+
+    let identities: Value = call(reqwest::Method::GET, "/identities", None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(identities["count"], 2);
+    assert_eq!(identities["responseCount"], 2);
+    assert_eq!(identities["identities"][0]["id"]["type"], "CORPORATE");
+    assert_eq!(identities["identities"][1]["name"], "Ann");
+
+    let corporate = json!({"identity": {"type": "CORPORATE", "id": "100"}});
+    let status = |body: Value| async {
+        let answer: Value = call(reqwest::Method::POST, "/access_token", Some(body))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(status(corporate.clone()).await, "STANDARD");
+    for (path, body) in [
+        ("/authentication_factors/otp/SMS", None),
+        (
+            "/authentication_factors/otp/SMS/verify",
+            Some(json!({"verificationCode": "123456"})),
+        ),
+        ("/stepup/challenges/otp/SMS", None),
+        (
+            "/stepup/challenges/otp/SMS/verify",
+            Some(json!({"verificationCode": "123456"})),
+        ),
+    ] {
+        let answer = call(reqwest::Method::POST, path, body).await.unwrap();
+        assert_eq!(answer.status(), 204, "{path}");
+    }
+    assert_eq!(status(corporate).await, "STEPPED_UP");
 }

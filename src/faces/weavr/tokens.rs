@@ -1,6 +1,7 @@
 //! Identities, access tokens, logout and password change.
 
 use super::{IdentityId, InvalidField, Weavr, WeavrError, WeavrJson, ids_for, parse_identity};
+use crate::config::ApiVersion;
 use crate::domain::Password;
 use crate::engine::{LoginOutcome, LogoutScope};
 use crate::http::{AppState, Bearer, Face};
@@ -10,23 +11,28 @@ use axum::http::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-/// `GET {base}/identities`: `[{"id": IdentityId, "name"}]`.
+/// `GET {base}/identities`: `[{"id": IdentityId, "name"}]`; with `faces.weavr.version =
+/// "current"`, `{"identities": [...], "count", "responseCount"}` (all of them, in one page).
 pub async fn identities(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Weavr>,
-) -> Result<Json<Vec<Value>>, WeavrError> {
+) -> Result<Json<Value>, WeavrError> {
     let identities = state.engine.identities(&token).await?;
-    Ok(Json(
-        identities
-            .iter()
-            .map(|i| {
-                json!({
-                    "id": IdentityId::of(i.organization.kind, &i.organization.id),
-                    "name": i.organization.name,
-                })
+    let list: Vec<Value> = identities
+        .iter()
+        .map(|i| {
+            json!({
+                "id": IdentityId::of(i.organization.kind, &i.organization.id),
+                "name": i.organization.name,
             })
-            .collect(),
-    ))
+        })
+        .collect();
+    Ok(Json(match state.config.faces.weavr.version {
+        ApiVersion::Seed => Value::Array(list),
+        ApiVersion::Current => {
+            json!({"count": list.len(), "responseCount": list.len(), "identities": list})
+        }
+    }))
 }
 
 /// `POST {base}/access_token` `{"identity": IdentityId}`.
@@ -45,11 +51,19 @@ pub async fn access_token(
         Some(issued.organization.as_str()),
         &issued.user_id,
     );
-    Ok(Json(json!({
+    let mut body = json!({
         "token": issued.token.expose_secret(),
         "identity": identity,
         "credentials": credentials,
-    })))
+    });
+    if state.config.faces.weavr.version == ApiVersion::Current {
+        body["status"] = json!(if issued.stepped_up {
+            "STEPPED_UP"
+        } else {
+            "STANDARD"
+        });
+    }
+    Ok(Json(body))
 }
 
 /// `POST {base}/logout`: 204; the session and its access tokens stop working.
