@@ -136,11 +136,30 @@ pub struct Slapd {
 pub const DIRECTORY_PASSWORD: &str = "directory secret 1";
 
 impl Slapd {
-    pub async fn start() -> Self {
-        let slapd = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
+    /// Starts `slapd`; `None` (after a loud notice) on a machine without it, so that the README's
+    /// test command passes with only the Rust toolchain. Under `CI` it must be there.
+    pub async fn start() -> Option<Self> {
+        let Some(slapd) = ["/usr/sbin/slapd", "/usr/local/sbin/slapd"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
-            .expect("slapd is not installed: apt-get install slapd ldap-utils (.ci/run does)");
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install slapd (apt-get install slapd ldap-utils; .ci/run does): \
+                 the directory tests may not be skipped"
+            );
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                use std::io::Write;
+                // Written past the test harness's capture so that a local run sees it.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nNOTICE: slapd is not installed: the LDAP directory tests are SKIPPED (they \
+                     pass without running). `bash .ci/run` installs it and runs everything.\n"
+                );
+            });
+            return None;
+        };
         let slapadd = slapd.replace("slapd", "slapadd");
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -203,11 +222,11 @@ impl Slapd {
                 .await
                 .is_ok()
             {
-                return Self {
+                return Some(Self {
                     url,
                     child,
                     _dir: dir,
-                };
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
