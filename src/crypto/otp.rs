@@ -60,16 +60,27 @@ pub fn totp_step(unix_secs: i64) -> i64 {
     unix_secs.div_euclid(TOTP_STEP_SECS)
 }
 
-/// The TOTP code of a base32 secret at a time step; `None` if the secret is not base32.
-pub fn totp_at(secret: &SecretString, step: i64) -> Option<String> {
+/// The shortest TOTP key accepted, in bytes (128 bits, RFC 4226 §4's minimum). A shorter key
+/// (an empty one above all: its codes are an HMAC anyone can compute) never checks a code.
+pub const TOTP_MIN_KEY_BYTES: usize = 16;
+
+/// The key of a base32 TOTP secret (spaces, `=` and case ignored), if it is one of at least
+/// [`TOTP_MIN_KEY_BYTES`].
+pub fn totp_key(secret: &str) -> Option<Vec<u8>> {
     let normalised: String = secret
-        .expose_secret()
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '=')
         .map(|c| c.to_ascii_uppercase())
         .collect();
     let key = BASE32_NOPAD.decode(normalised.as_bytes()).ok()?;
-    // Unchecked: imported secrets may be shorter than the 128 bits totp-rs asks of new ones.
+    (key.len() >= TOTP_MIN_KEY_BYTES).then_some(key)
+}
+
+/// The TOTP code of a base32 secret at a time step; `None` if the secret is not base32 of at
+/// least [`TOTP_MIN_KEY_BYTES`].
+pub fn totp_at(secret: &SecretString, step: i64) -> Option<String> {
+    let key = totp_key(secret.expose_secret())?;
+    // totp-rs's checked constructor also wants an account name; the length is checked above.
     let totp = totp_rs::TOTP::new_unchecked(
         totp_rs::Algorithm::SHA1,
         usize::try_from(CODE_DIGITS).ok()?,
@@ -137,8 +148,21 @@ mod tests {
     }
 
     #[test]
+    fn totp_refuses_keys_shorter_than_128_bits() {
+        for short in ["", "   ", "JBSWY3DPEHPK3PXP", "not base32!"] {
+            let secret = SecretString::from(short.to_owned());
+            assert_eq!(totp_at(&secret, 1), None, "{short:?}");
+        }
+        assert_eq!(totp_key("JBSWY3DPEHPK3PXPJBSWY3DP"), None, "15 bytes");
+        assert_eq!(
+            totp_key("jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp").map(|k| k.len()),
+            Some(20)
+        );
+    }
+
+    #[test]
     fn totp_accepts_one_step_either_side_only() {
-        let secret = SecretString::from("JBSWY3DPEHPK3PXP".to_owned());
+        let secret = SecretString::from("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned());
         let now = totp_step(1_700_000_000);
         for step in [now - 1, now, now + 1] {
             let code = totp_at(&secret, step).unwrap();

@@ -13,6 +13,7 @@ both_backends!(
     bad_file_is_refused_whole_with_its_path,
     imported_foreign_hashes_sign_in_and_are_upgraded,
     import_over_http_needs_an_admin_token,
+    an_empty_or_short_totp_secret_is_refused_and_nothing_is_written,
 );
 
 fn example() -> Value {
@@ -27,7 +28,7 @@ fn example() -> Value {
         "password_expires_at": null, "external_idp": null, "tooling_password": null,
         "realm": "local", "phone": "+15550100", "mfa": false,
         "factors": [{"type": "sms", "phone": "+15550100", "status": "active"},
-                    {"type": "totp", "secret": "JBSWY3DPEHPK3PXP", "status": "active"}],
+                    {"type": "totp", "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "status": "active"}],
         "memberships": [{"organization": "100", "role": "owner", "status": "active"}]},
         {"email": "bo@example.test", "password": "another passphrase"}]
     })
@@ -183,4 +184,34 @@ async fn import_over_http_needs_an_admin_token(backend: Backend) {
     assert_eq!(accepted.status(), 200);
     let report: Value = accepted.json().await.unwrap();
     assert_eq!(report["created"], 4);
+}
+
+async fn an_empty_or_short_totp_secret_is_refused_and_nothing_is_written(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // An empty key makes codes an HMAC with an empty key, which anyone can compute; 80 bits is
+    // below RFC 4226's minimum.
+    for secret in ["", "JBSWY3DPEHPK3PXP", "not base32 at all"] {
+        let doc = json!({"users": [{"email": "eve@example.test", "password": "correct horse battery",
+            "factors": [{"type": "totp", "secret": secret, "status": "active"}]}]});
+        let refused = app
+            .instance
+            .engine
+            .import_json(doc.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        match refused {
+            doorward::engine::EngineError::ImportInvalid { path, .. } => {
+                assert_eq!(path, "$.users[0].factors[0].secret", "{secret:?}");
+            }
+            other => panic!("{secret:?}: {other:?}"),
+        }
+    }
+    let nobody = app
+        .client
+        .post(app.url("/v1/login"))
+        .json(&json!({"login": "eve@example.test", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), 401, "the refused import wrote no user");
 }

@@ -31,7 +31,7 @@ both_backends!(
 
 const PASSWORD: &str = "correct horse battery";
 const PHONE: &str = "+447700900123";
-const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 /// Imports a user whose own MFA switch is on, with the given factors.
 async fn mfa_user(app: &TestApp, factors: Value) {

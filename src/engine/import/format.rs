@@ -288,6 +288,18 @@ fn validate_user(
                 "is required for this factor type",
             ));
         }
+        if factor.kind == FactorKind::Totp
+            && factor
+                .secret
+                .as_deref()
+                .and_then(crate::crypto::otp::totp_key)
+                .is_none()
+        {
+            return Err(invalid(
+                format!("{at}.factors[{k}].secret"),
+                "must be base32 of at least 16 bytes (an empty or short key gives codes anyone can compute)",
+            ));
+        }
     }
     Ok(())
 }
