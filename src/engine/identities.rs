@@ -144,7 +144,8 @@ impl Engine {
     }
 
     /// RFC 7662: what a token is, for an application authenticated by its id and API key.
-    /// Introspection does not count as the token's activity.
+    /// Introspection does not count as the token's activity, and an application sees only its
+    /// own tokens.
     pub async fn introspect(
         &self,
         client_id: &str,
@@ -182,7 +183,9 @@ impl Engine {
                 None,
             )
         };
-        let Some(session) = session else {
+        // An application sees only the tokens issued for it (an access token's `aud` is its
+        // session's application): another application's token is simply not active here.
+        let Some(session) = session.filter(|s| s.application_id == client_id) else {
             return Ok(Introspection::Inactive);
         };
         let user = self.store.user_by_id(&session.user_id).await?;

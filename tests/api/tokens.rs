@@ -15,6 +15,7 @@ both_backends!(
     rotated_keys_keep_old_tokens_valid_until_they_expire,
     forged_and_expired_tokens_are_refused,
     introspection_tells_live_from_dead_tokens_to_known_applications,
+    an_application_introspects_only_its_own_tokens,
     sealed_signing_keys_open_only_with_their_encryption_key,
     disabling_the_user_or_changing_the_password_ends_access_tokens_at_once,
     a_rotation_elsewhere_reaches_running_instances_within_a_minute,
@@ -339,6 +340,34 @@ async fn introspection_tells_live_from_dead_tokens_to_known_applications(backend
             .unwrap();
         assert_eq!(answer, json!({"active": false}));
     }
+}
+
+async fn an_application_introspects_only_its_own_tokens(backend: Backend) {
+    const SECURE: &str = "0b6f3c2a-9d1e-4f7a-8c5b-2e4d6a8f0c13";
+    let (app, session) = app_with_orgs(backend).await;
+    app.import(
+        json!({"applications": [{"id": SECURE, "name": "Secure", "api_keys": ["k-secure"]}]}),
+    )
+    .await;
+    let token = access_token(&app, &session, "100").await;
+    // Demo's live tokens are not active to Secure: neither the access token nor the session.
+    for presented in [&token, &session] {
+        let seen: Value = introspect(&app, (SECURE, "k-secure"), presented)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(seen, json!({"active": false}));
+        let own: Value = introspect(&app, (APP, "k-123"), presented)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(own["active"], true, "Demo still sees its own token");
+    }
+    // And a key cannot be used under another application's id.
+    let mixed = introspect(&app, (APP, "k-secure"), &token).await;
+    assert_eq!(mixed.status(), 401);
 }
 
 async fn sealed_signing_keys_open_only_with_their_encryption_key(backend: Backend) {
