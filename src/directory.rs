@@ -12,7 +12,7 @@ use thiserror::Error;
 const INVALID_CREDENTIALS: u32 = 49;
 
 /// Why the directory could not answer.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum DirectoryError {
     /// It could not be reached in time.
     #[error("the directory could not be reached: {0}")]
@@ -20,6 +20,10 @@ pub enum DirectoryError {
     /// It answered with an error.
     #[error("the directory answered with an error: {0}")]
     Failed(String),
+    /// Doorward's side of it is wrong: the search account is refused, or the settings are
+    /// incomplete.
+    #[error("the directory is misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 /// A configured directory.
@@ -99,7 +103,7 @@ impl Directory {
             // Configuration refuses a bind DN without its password: an empty password would
             // be an unauthenticated bind (RFC 4513 §5.1.2) that many servers accept.
             let Some(password) = &self.config.search_bind_password else {
-                return Err(DirectoryError::Failed(
+                return Err(DirectoryError::Misconfigured(
                     "directory.search_bind_dn is set without search_bind_password".to_owned(),
                 ));
             };
@@ -108,7 +112,7 @@ impl Directory {
                 .await
                 .map_err(|e| DirectoryError::Unreachable(e.to_string()))?;
             if bound.rc != 0 {
-                return Err(DirectoryError::Failed(format!(
+                return Err(DirectoryError::Misconfigured(format!(
                     "the search account's bind answered result code {}",
                     bound.rc
                 )));
@@ -116,7 +120,7 @@ impl Directory {
         }
         let (Some(base), Some(filter)) = (&self.config.search_base, &self.config.search_filter)
         else {
-            return Err(DirectoryError::Failed(
+            return Err(DirectoryError::Misconfigured(
                 "directory search needs search_base and search_filter".to_owned(),
             ));
         };

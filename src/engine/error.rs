@@ -81,7 +81,7 @@ pub enum EngineError {
     DirectoryUnavailable,
     /// The directory that checks this account's password failed or could not be reached.
     #[error("the directory failed: {0}")]
-    DirectoryFailed(String),
+    DirectoryFailed(#[source] crate::directory::DirectoryError),
     /// A second factor is due and this face has no way to ask for one.
     #[error("a second factor is required, and this client cannot give one")]
     SecondFactorUnavailable,

@@ -276,7 +276,7 @@ impl Engine {
         let matched = directory
             .verify(who, password.secret().expose_secret())
             .await
-            .map_err(|e| EngineError::DirectoryFailed(e.to_string()))?;
+            .map_err(EngineError::DirectoryFailed)?;
         Ok(Verification {
             matched,
             needs_upgrade: false,

@@ -23,6 +23,7 @@ both_backends!(
     directory_user_signs_in_by_search_then_bind,
     no_directory_configured_is_501,
     directory_down_is_502,
+    a_refused_search_account_is_a_configuration_502,
 );
 
 const BASE: &str = "/ece/api/v1";
@@ -525,13 +526,14 @@ async fn directory_down_is_502(backend: Backend) {
         (status, code.as_str()),
         (502, "authc.authentication_cluster_error")
     );
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("The authentication cluster failed: the directory could not be reached"),
+    // A curated message; the cause (host, port, the LDAP library's text) goes to the log only.
+    assert_eq!(
+        body["errors"][0]["message"],
+        "The authentication cluster could not be reached; try again later.",
         "{body}"
     );
+    assert!(!body.to_string().contains("127.0.0.1"), "{body}");
+    assert!(!body.to_string().contains(&port.to_string()), "{body}");
     // The failure was not the user's: it does not count towards a lock.
     for _ in 0..6 {
         login(
@@ -546,4 +548,41 @@ async fn directory_down_is_502(backend: Backend) {
     )
     .await;
     assert_eq!(still.status(), 502, "not locked");
+}
+
+async fn a_refused_search_account_is_a_configuration_502(backend: Backend) {
+    let Some(slapd) = Slapd::start().await else {
+        return;
+    };
+    let url = slapd.url.clone();
+    let app = TestApp::spawn_with(backend, |c| {
+        c.directory = Some(DirectoryConfig {
+            bind_dn: None,
+            search_base: Some("ou=people,dc=example,dc=test".to_owned()),
+            search_filter: Some("(mail={email})".to_owned()),
+            search_bind_dn: Some("cn=admin,dc=example,dc=test".to_owned()),
+            search_bind_password: Some("not-the-admin-secret".to_owned().into()),
+            ..template_directory(&url)
+        });
+    })
+    .await;
+    provision(&app).await;
+    let (status, code, body) = error_of(
+        login(
+            &app,
+            json!({"username": "dora@example.test", "password": DIRECTORY_PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (502, "authc.authentication_cluster_error")
+    );
+    assert_eq!(
+        body["errors"][0]["message"],
+        "The authentication cluster is not configured correctly; the administrator must fix it."
+    );
+    assert!(!body.to_string().contains("result code"), "{body}");
+    drop(slapd);
 }

@@ -3,6 +3,7 @@
 //! engine's. Errors are `{"errors": [{"code", "message", "fields"?}]}` with the header
 //! `x-cloud-error-codes`.
 
+use crate::directory::DirectoryError;
 use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
     AppSelector, EngineError, FaceProfile, LoginOutcome, LoginRequest, LogoutScope, is_local_path,
@@ -200,11 +201,25 @@ impl From<EngineError> for EceError {
                 "authc.no_authentication_cluster",
                 "The administrator needs to configure the authentication cluster.",
             ),
-            EngineError::DirectoryFailed(cause) => Self::new(
-                S::BAD_GATEWAY,
-                "authc.authentication_cluster_error",
-                format!("The authentication cluster failed: {cause}"),
-            ),
+            // A curated message per kind of failure: the cause (hosts, ports, result codes)
+            // goes to the log only.
+            EngineError::DirectoryFailed(cause) => {
+                let message = match &cause {
+                    DirectoryError::Unreachable(_) => {
+                        "The authentication cluster could not be reached; try again later."
+                    }
+                    DirectoryError::Failed(_) => "The authentication cluster refused the request.",
+                    DirectoryError::Misconfigured(_) => {
+                        "The authentication cluster is not configured correctly; the administrator must fix it."
+                    }
+                };
+                crate::http::report_failure(&crate::engine::Failure::new(cause));
+                Self::new(
+                    S::BAD_GATEWAY,
+                    "authc.authentication_cluster_error",
+                    message,
+                )
+            }
             EngineError::RateLimited { retry_after, .. } => Self::new(
                 S::TOO_MANY_REQUESTS,
                 "root.too_many_requests",
