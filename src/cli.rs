@@ -36,6 +36,10 @@ enum Command {
     Import {
         /// The JSON document.
         file: PathBuf,
+        /// Make each user's listed memberships and factors the whole set (without it they are
+        /// added to or updated in what the user has).
+        #[arg(long)]
+        replace: bool,
     },
     /// Administration credentials.
     Admin {
@@ -200,10 +204,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve | Command::Migrate => {
             println!("store migrated ({})", engine.store_kind());
         }
-        Command::Import { file } => {
+        Command::Import { file, replace } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let report = engine.import_json(&bytes).await?;
+            let options = crate::engine::ImportOptions { replace };
+            let report = engine.import_json_with(&bytes, options).await?;
             println!("{}", serde_json::to_string(&report)?);
         }
         Command::Admin {

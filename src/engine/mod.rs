@@ -36,7 +36,7 @@ pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 pub use error::{EngineError, EngineResult, Failure, PasswordRule};
 pub use factors::Enrolment;
 pub use identities::{Identity, Introspection, SessionWithIdentities, Switched};
-pub use import::{ImportDocument, ImportReport};
+pub use import::{ImportDocument, ImportOptions, ImportReport};
 pub use login::{ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
 pub use mfa::{MfaDue, MfaPoll, MfaVia};
 pub use organizations::OrganizationChange;

@@ -3,7 +3,7 @@
 use super::rows::{self, ts};
 use super::sql::sql_impl;
 use super::statements as sql;
-use super::{ImportBatch, StoreResult};
+use super::{ImportBatch, ImportedUser, StoreResult};
 use async_trait::async_trait;
 
 /// The import: many records written in one transaction.
@@ -52,7 +52,13 @@ sql_impl! {
                         .await?;
                 }
             }
-            for (user, memberships, factors) in &batch.users {
+            for ImportedUser {
+                user,
+                memberships,
+                factors,
+                removed_factors,
+            } in &batch.users
+            {
                 Self::bind_user(sqlx::query(sql::UPSERT_USER), user, created_at)
                     .execute(&mut *tx)
                     .await?;
@@ -69,12 +75,15 @@ sql_impl! {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query(sql::DELETE_FACTORS)
-                    .bind(&user.id)
-                    .execute(&mut *tx)
-                    .await?;
+                for id in removed_factors {
+                    sqlx::query(sql::DELETE_FACTOR_OF_USER)
+                        .bind(&user.id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 for f in factors {
-                    sqlx::query(sql::INSERT_FACTOR)
+                    sqlx::query(sql::UPSERT_FACTOR)
                         .bind(&f.id)
                         .bind(&user.id)
                         .bind(f.kind.as_str())

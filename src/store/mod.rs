@@ -101,8 +101,22 @@ pub struct ImportBatch {
     pub organizations: Vec<Organization>,
     /// Applications to create or replace, each with the SHA-256 of its API keys.
     pub applications: Vec<(Application, Vec<String>)>,
-    /// Users to create or replace, with their full sets of memberships and factors.
-    pub users: Vec<(User, Vec<Membership>, Vec<Factor>)>,
+    /// Users to create or update.
+    pub users: Vec<ImportedUser>,
+}
+
+/// One user as an import leaves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedUser {
+    /// The user record.
+    pub user: User,
+    /// Its memberships, all of them.
+    pub memberships: Vec<Membership>,
+    /// Its factors, all of them: each is written by id (a kept factor keeps its state, such as
+    /// the last TOTP step it accepted).
+    pub factors: Vec<Factor>,
+    /// The ids of its factors the import removes.
+    pub removed_factors: Vec<String>,
 }
 
 /// All the persistence the engine needs: every role, as one object, implemented by [`SqlStore`]

@@ -89,7 +89,11 @@ pub(super) const INSERT_MEMBERSHIP: &str =
 
 pub(super) const FACTORS_OF: &str = "SELECT id, kind, phone, email, secret, status, name FROM factors \
      WHERE user_id = $1 ORDER BY created_at, id";
-pub(super) const DELETE_FACTORS: &str = "DELETE FROM factors WHERE user_id = $1";
+pub(super) const DELETE_FACTOR_OF_USER: &str = "DELETE FROM factors WHERE user_id = $1 AND id = $2";
+pub(super) const UPSERT_FACTOR: &str = "INSERT INTO factors (id, user_id, kind, phone, email, \
+     secret, status, created_at, name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (id) DO UPDATE SET phone = excluded.phone, email = excluded.email, \
+     status = excluded.status, name = excluded.name";
 pub(super) const INSERT_FACTOR: &str = "INSERT INTO factors (id, user_id, kind, phone, email, secret, \
      status, created_at, name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 

@@ -14,6 +14,8 @@ both_backends!(
     imported_foreign_hashes_sign_in_and_are_upgraded,
     import_over_http_needs_an_admin_token,
     an_empty_or_short_totp_secret_is_refused_and_nothing_is_written,
+    reimporting_one_field_keeps_everything_else,
+    listed_items_are_upserted_and_removed_only_when_asked,
 );
 
 fn example() -> Value {
@@ -214,4 +216,181 @@ async fn an_empty_or_short_totp_secret_is_refused_and_nothing_is_written(backend
         .await
         .unwrap();
     assert_eq!(nobody.status(), 401, "the refused import wrote no user");
+}
+
+/// The user's factor types and organisations, as she sees them.
+async fn what_ann_has(app: &TestApp) -> (Vec<String>, Vec<String>) {
+    let token = app.token("ann", "correct horse battery").await;
+    let factors: Value = app
+        .get_auth("/v1/factors", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let identities: Value = app
+        .get_auth("/v1/identities", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut kinds: Vec<String> = factors["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    let mut orgs: Vec<String> = identities["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    orgs.sort();
+    (kinds, orgs)
+}
+
+async fn reimporting_one_field_keeps_everything_else(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.import(example()).await;
+    let engine = &app.instance.engine;
+    let before = engine.list_users().await.unwrap();
+    let ann_before = before
+        .iter()
+        .find(|u| u.email == "ann@example.test")
+        .unwrap();
+    assert_eq!(
+        what_ann_has(&app).await,
+        (vec!["sms".into(), "totp".into()], vec!["100".into()])
+    );
+
+    // Change one field: her phone.
+    let report = app
+        .import(json!({"users": [{"email": "ann@example.test", "phone": "+15550199"}]}))
+        .await;
+    assert_eq!((report.created, report.updated), (0, 1));
+    let after = engine.list_users().await.unwrap();
+    let ann = after
+        .iter()
+        .find(|u| u.email == "ann@example.test")
+        .unwrap();
+    assert_eq!(ann.phone.as_deref(), Some("+15550199"));
+    assert_eq!(ann.username.as_deref(), Some("ann"), "username kept");
+    assert_eq!(ann.name, "Ann Example", "name kept");
+    assert_eq!(ann.password_hash, ann_before.password_hash, "password kept");
+    assert_eq!(
+        what_ann_has(&app).await,
+        (vec!["sms".into(), "totp".into()], vec!["100".into()]),
+        "memberships and the TOTP factor kept"
+    );
+    // `null` clears a nullable field, which leaving it out does not.
+    app.import(json!({"users": [{"email": "ann@example.test", "username": null}]}))
+        .await;
+    let ann = engine
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == "ann@example.test")
+        .unwrap();
+    assert_eq!(ann.username, None);
+    assert_eq!(ann.name, "Ann Example");
+
+    // Organisations and applications too: a name alone changes nothing else.
+    app.import(json!({"organizations": [{"id": "300", "name": "Waiting", "status": "pending"}]}))
+        .await;
+    let renamed = app
+        .import(json!({
+            "organizations": [{"id": "300", "name": "Still waiting"}],
+            "applications": [{"id": "be517433-c4b8-4788-9258-1ba220432134", "name": "Demo"}]
+        }))
+        .await;
+    assert_eq!(
+        (renamed.updated, renamed.unchanged),
+        (1, 1),
+        "the app is unchanged"
+    );
+    let orgs = engine.list_organizations().await.unwrap();
+    let org = orgs.iter().find(|o| o.id == "300").unwrap();
+    assert_eq!(org.name, "Still waiting");
+    assert_eq!(
+        org.status,
+        doorward::domain::OrgStatus::Pending,
+        "status kept"
+    );
+    // The application kept its API key: introspection still authenticates with it.
+    let token = app.token("bo@example.test", "another passphrase").await;
+    let introspected = app
+        .client
+        .post(app.url("/v1/introspect"))
+        .basic_auth("be517433-c4b8-4788-9258-1ba220432134", Some("k-123"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspected.status(), 200);
+}
+
+async fn listed_items_are_upserted_and_removed_only_when_asked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.import(example()).await;
+    app.import(json!({
+        "organizations": [{"id": "200", "name": "Beta"}],
+        "users": [{"email": "ann@example.test",
+                   "memberships": [{"organization": "200", "role": "admin"}]}]
+    }))
+    .await;
+    assert_eq!(
+        what_ann_has(&app).await.1,
+        ["100", "200"],
+        "a listed membership is added; the others stay"
+    );
+
+    app.import(json!({"users": [{"email": "ann@example.test",
+        "memberships": [{"organization": "100", "remove": true}],
+        "factors": [{"type": "totp", "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "remove": true}]}]}))
+        .await;
+    assert_eq!(
+        what_ann_has(&app).await,
+        (vec!["sms".into()], vec!["200".into()]),
+        "removed only what was marked"
+    );
+
+    // With `replace`, the listed set is the whole set.
+    let replaced = app
+        .instance
+        .engine
+        .import_json_with(
+            json!({"users": [{"email": "ann@example.test",
+                "memberships": [{"organization": "100", "role": "owner"}],
+                "factors": [{"type": "email", "status": "active"}]}]})
+            .to_string()
+            .as_bytes(),
+            doorward::engine::ImportOptions { replace: true },
+        )
+        .await
+        .unwrap();
+    assert_eq!(replaced.updated, 1);
+    assert_eq!(
+        what_ann_has(&app).await,
+        (vec!["email".into()], vec!["100".into()])
+    );
+
+    // The same over HTTP: `?replace=true`, and a bad value is a 400 that changes nothing.
+    let admin = app.admin_token().await;
+    let doc = json!({"users": [{"email": "ann@example.test",
+        "memberships": [{"organization": "200"}]}]});
+    let refused = app
+        .post_auth("/v1/admin/import?replace=maybe", &admin, doc.clone())
+        .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(what_ann_has(&app).await.1, ["100"]);
+    let accepted = app
+        .post_auth("/v1/admin/import?replace=true", &admin, doc)
+        .await;
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(
+        what_ann_has(&app).await,
+        (vec!["email".into()], vec!["200".into()])
+    );
 }

@@ -27,21 +27,18 @@ pub struct ImportDocument {
     pub users: Vec<UserEntry>,
 }
 
-/// One application.
+/// One application; a field left out keeps its value (a new application gets the default).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationEntry {
     pub(super) id: Option<String>,
     pub(super) name: String,
-    #[serde(default)]
-    pub(super) hostnames: Vec<String>,
-    #[serde(default)]
-    pub(super) api_keys: Vec<String>,
-    pub(super) organization: Option<String>,
-    #[serde(default = "mfa_off")]
-    pub(super) mfa: MfaPolicy,
-    #[serde(default)]
-    pub(super) session: SessionEntry,
+    pub(super) hostnames: Option<Vec<String>>,
+    pub(super) api_keys: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) organization: Option<Option<String>>,
+    pub(super) mfa: Option<MfaPolicy>,
+    pub(super) session: Option<SessionEntry>,
 }
 
 /// Session lifetime overrides of an application.
@@ -52,49 +49,58 @@ pub struct SessionEntry {
     pub(super) absolute: Option<String>,
 }
 
-/// One organisation.
+/// One organisation; a field left out keeps its value (a new organisation gets the default).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationEntry {
     pub(super) id: Option<String>,
     pub(super) name: String,
-    #[serde(default = "corporate")]
-    pub(super) kind: OrgKind,
-    #[serde(default = "org_active")]
-    pub(super) status: OrgStatus,
-    #[serde(default = "yes")]
-    pub(super) consumer_access: bool,
-    #[serde(default)]
-    pub(super) idp_required: bool,
+    pub(super) kind: Option<OrgKind>,
+    pub(super) status: Option<OrgStatus>,
+    pub(super) consumer_access: Option<bool>,
+    pub(super) idp_required: Option<bool>,
 }
 
-/// One user.
+/// One user. A field left out keeps what the user has (a new user gets the default); a
+/// nullable field given as `null` is cleared. Listed memberships and factors are added or
+/// updated, `"remove": true` removes one, and only the `replace` option makes a list the user's
+/// whole list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserEntry {
     pub(super) id: Option<String>,
     pub(super) email: String,
-    pub(super) username: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) username: Option<Option<String>>,
     pub(super) name: Option<String>,
     pub(super) password: Option<String>,
     pub(super) password_hash: Option<String>,
-    #[serde(default = "user_active")]
-    pub(super) status: UserStatus,
-    #[serde(default = "password_ok")]
-    pub(super) password_state: PasswordState,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(super) password_expires_at: Option<OffsetDateTime>,
-    pub(super) external_idp: Option<String>,
+    pub(super) status: Option<UserStatus>,
+    pub(super) password_state: Option<PasswordState>,
+    #[serde(default, deserialize_with = "nullable_time")]
+    pub(super) password_expires_at: Option<Option<OffsetDateTime>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) external_idp: Option<Option<String>>,
     pub(super) tooling_password: Option<String>,
-    #[serde(default = "local")]
-    pub(super) realm: Realm,
-    pub(super) phone: Option<String>,
-    #[serde(default)]
-    pub(super) mfa: bool,
-    #[serde(default)]
-    pub(super) factors: Vec<FactorEntry>,
-    #[serde(default)]
-    pub(super) memberships: Vec<MembershipEntry>,
+    pub(super) realm: Option<Realm>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) phone: Option<Option<String>>,
+    pub(super) mfa: Option<bool>,
+    pub(super) factors: Option<Vec<FactorEntry>>,
+    pub(super) memberships: Option<Vec<MembershipEntry>>,
+}
+
+/// A field that may be left out (outer `None`) or given as `null` (`Some(None)`).
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn nullable_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    time::serde::rfc3339::option::deserialize(d).map(Some)
 }
 
 /// One factor of a user.
@@ -108,6 +114,9 @@ pub struct FactorEntry {
     pub(super) secret: Option<String>,
     #[serde(default = "factor_active")]
     pub(super) status: FactorStatus,
+    /// Removes the user's factor of this type and destination (or secret).
+    #[serde(default)]
+    pub(super) remove: bool,
 }
 
 /// One membership of a user.
@@ -119,29 +128,11 @@ pub struct MembershipEntry {
     pub(super) role: Role,
     #[serde(default = "membership_active")]
     pub(super) status: MembershipStatus,
+    /// Removes the user's membership of this organisation.
+    #[serde(default)]
+    pub(super) remove: bool,
 }
 
-fn mfa_off() -> MfaPolicy {
-    MfaPolicy::Off
-}
-fn corporate() -> OrgKind {
-    OrgKind::Corporate
-}
-fn org_active() -> OrgStatus {
-    OrgStatus::Active
-}
-fn yes() -> bool {
-    true
-}
-fn user_active() -> UserStatus {
-    UserStatus::Active
-}
-fn password_ok() -> PasswordState {
-    PasswordState::Ok
-}
-fn local() -> Realm {
-    Realm::Local
-}
 fn factor_active() -> FactorStatus {
     FactorStatus::Active
 }
@@ -217,7 +208,7 @@ pub(super) fn validate(doc: &ImportDocument) -> Result<(), EngineError> {
         if let Some(id) = &app.id {
             uuid::Uuid::parse_str(id).map_err(|_| invalid(format!("{at}.id"), "must be a UUID"))?;
         }
-        for (k, host) in app.hostnames.iter().enumerate() {
+        for (k, host) in app.hostnames.iter().flatten().enumerate() {
             if host.is_empty() || host.contains("://") || host.chars().any(char::is_whitespace) {
                 return Err(invalid(
                     format!("{at}.hostnames[{k}]"),
@@ -225,14 +216,16 @@ pub(super) fn validate(doc: &ImportDocument) -> Result<(), EngineError> {
                 ));
             }
         }
-        for (k, key) in app.api_keys.iter().enumerate() {
+        for (k, key) in app.api_keys.iter().flatten().enumerate() {
             non_empty(key, &format!("{at}.api_keys[{k}]"))?;
         }
-        duration(app.session.idle.as_deref(), &format!("{at}.session.idle"))?;
-        duration(
-            app.session.absolute.as_deref(),
-            &format!("{at}.session.absolute"),
-        )?;
+        if let Some(session) = &app.session {
+            duration(session.idle.as_deref(), &format!("{at}.session.idle"))?;
+            duration(
+                session.absolute.as_deref(),
+                &format!("{at}.session.absolute"),
+            )?;
+        }
     }
     let mut emails = HashSet::new();
     for (i, user) in doc.users.iter().enumerate() {
@@ -255,7 +248,7 @@ fn validate_user(
     {
         return Err(invalid(format!("{at}.id"), "must be a numeric string"));
     }
-    if let Some(name) = &user.username {
+    if let Some(Some(name)) = &user.username {
         Username::parse(name).map_err(|e| invalid(format!("{at}.username"), e))?;
     }
     match (&user.password, &user.password_hash) {
@@ -271,9 +264,11 @@ fn validate_user(
         }
         (None, None) => {}
     }
-    for (k, factor) in user.factors.iter().enumerate() {
+    let factors = user.factors.as_deref().unwrap_or(&[]);
+    for (k, factor) in factors.iter().enumerate() {
+        let user_phone = user.phone.as_ref().and_then(Option::as_ref);
         let needed = match factor.kind {
-            FactorKind::Sms => factor.phone.as_ref().or(user.phone.as_ref()).map(|_| ()),
+            FactorKind::Sms => factor.phone.as_ref().or(user_phone).map(|_| ()),
             FactorKind::Email => Some(()),
             FactorKind::Totp | FactorKind::Push => factor.secret.as_ref().map(|_| ()),
         };
@@ -288,7 +283,9 @@ fn validate_user(
                 "is required for this factor type",
             ));
         }
+        // A weak key may still be named to remove it.
         if factor.kind == FactorKind::Totp
+            && !factor.remove
             && factor
                 .secret
                 .as_deref()

@@ -2,17 +2,19 @@
 //! passwords, factors and memberships. The whole document is checked before anything is written
 //! and then written in one transaction; importing the same document again changes nothing
 //! (records are matched by id, else by email for users and by name for the others, and a plain
-//! password that still verifies keeps its stored hash).
+//! password that still verifies keeps its stored hash). An import never destroys what it does
+//! not mention (`users.rs`).
 
 mod format;
+mod users;
 
 pub use format::ImportDocument;
 
 use super::{Engine, EngineResult};
 use crate::crypto::token;
-use crate::domain::{Application, Factor, Membership, Organization, PasswordHash, User};
+use crate::domain::{Application, MfaPolicy, OrgKind, OrgStatus, Organization, PasswordHash};
 use crate::store::ImportBatch;
-use format::{ApplicationEntry, OrganizationEntry, UserEntry, invalid};
+use format::{ApplicationEntry, OrganizationEntry, invalid};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -41,15 +43,36 @@ impl ImportReport {
     }
 }
 
+/// How an import treats what a document lists.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// A user's listed memberships and factors become the whole set (those not listed go);
+    /// without it they are added to or updated in what the user has.
+    pub replace: bool,
+}
+
 impl Engine {
-    /// Parses and imports a JSON document.
+    /// Parses and imports a JSON document, adding to what exists.
     pub async fn import_json(&self, json: &[u8]) -> EngineResult<ImportReport> {
+        self.import_json_with(json, ImportOptions::default()).await
+    }
+
+    /// Parses and imports a JSON document with options.
+    pub async fn import_json_with(
+        &self,
+        json: &[u8],
+        options: ImportOptions,
+    ) -> EngineResult<ImportReport> {
         let doc = format::parse(json)?;
-        self.import(&doc).await
+        self.import(&doc, options).await
     }
 
     /// Imports a parsed document: all of it, or nothing.
-    pub async fn import(&self, doc: &ImportDocument) -> EngineResult<ImportReport> {
+    pub async fn import(
+        &self,
+        doc: &ImportDocument,
+        options: ImportOptions,
+    ) -> EngineResult<ImportReport> {
         format::validate(doc)?;
         let mut report = ImportReport::default();
         let mut batch = ImportBatch {
@@ -66,7 +89,7 @@ impl Engine {
         }
         for (i, entry) in doc.applications.iter().enumerate() {
             let at = format!("$.applications[{i}]");
-            if let Some(org) = &entry.organization {
+            if let Some(Some(org)) = &entry.organization {
                 self.check_org_reference(org, &org_ids, &format!("{at}.organization"))
                     .await?;
             }
@@ -77,12 +100,12 @@ impl Engine {
         }
         for (i, entry) in doc.users.iter().enumerate() {
             let at = format!("$.users[{i}]");
-            for (k, m) in entry.memberships.iter().enumerate() {
+            for (k, m) in entry.memberships.iter().flatten().enumerate() {
                 let path = format!("{at}.memberships[{k}].organization");
                 self.check_org_reference(&m.organization, &org_ids, &path)
                     .await?;
             }
-            let (planned, existing) = self.plan_user(entry, &at).await?;
+            let (planned, existing) = self.plan_user(entry, &at, options).await?;
             if report.count(existing.as_ref(), &planned) {
                 batch.users.push(planned);
             }
@@ -118,13 +141,23 @@ impl Engine {
         let id =
             e.id.clone()
                 .or_else(|| existing.as_ref().map(|o| o.id.clone()));
+        let old = existing.as_ref();
         let org = Organization {
             id: id.unwrap_or_else(super::users::numeric_id),
             name: e.name.clone(),
-            kind: e.kind,
-            status: e.status,
-            consumer_access: e.consumer_access,
-            idp_required: e.idp_required,
+            kind: e.kind.or(old.map(|o| o.kind)).unwrap_or(OrgKind::Corporate),
+            status: e
+                .status
+                .or(old.map(|o| o.status))
+                .unwrap_or(OrgStatus::Active),
+            consumer_access: e
+                .consumer_access
+                .or(old.map(|o| o.consumer_access))
+                .unwrap_or(true),
+            idp_required: e
+                .idp_required
+                .or(old.map(|o| o.idp_required))
+                .unwrap_or(false),
         };
         Ok((org, existing))
     }
@@ -147,94 +180,40 @@ impl Engine {
         let id =
             e.id.clone()
                 .or_else(|| existing.as_ref().map(|(a, _)| a.id.clone()));
-        let mut keys: Vec<String> = e.api_keys.iter().map(|k| token::digest(k)).collect();
+        let old = existing.as_ref();
+        let mut keys: Vec<String> = match &e.api_keys {
+            Some(given) => given.iter().map(|k| token::digest(k)).collect(),
+            None => old.map(|(_, keys)| keys.clone()).unwrap_or_else(Vec::new),
+        };
         keys.sort();
         keys.dedup();
+        let old = old.map(|(app, _)| app);
+        let (idle, absolute) = match &e.session {
+            Some(session) => (
+                format::duration(session.idle.as_deref(), "session.idle")?,
+                format::duration(session.absolute.as_deref(), "session.absolute")?,
+            ),
+            None => (
+                old.and_then(|a| a.session_idle),
+                old.and_then(|a| a.session_absolute),
+            ),
+        };
         let app = Application {
             id: id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             name: e.name.clone(),
-            hostnames: e.hostnames.iter().map(|h| h.to_ascii_lowercase()).collect(),
-            organization: e.organization.clone(),
-            mfa: e.mfa,
-            session_idle: format::duration(e.session.idle.as_deref(), "session.idle")?,
-            session_absolute: format::duration(e.session.absolute.as_deref(), "session.absolute")?,
+            hostnames: match &e.hostnames {
+                Some(given) => given.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                None => old.map(|a| a.hostnames.clone()).unwrap_or_else(Vec::new),
+            },
+            organization: match &e.organization {
+                Some(given) => given.clone(),
+                None => old.and_then(|a| a.organization.clone()),
+            },
+            mfa: e.mfa.or(old.map(|a| a.mfa)).unwrap_or(MfaPolicy::Off),
+            session_idle: idle,
+            session_absolute: absolute,
         };
         Ok(((app, keys), existing))
-    }
-
-    async fn plan_user(
-        &self,
-        e: &UserEntry,
-        at: &str,
-    ) -> EngineResult<(PlannedUser, Option<PlannedUser>)> {
-        let email =
-            crate::domain::Email::parse(&e.email).map_err(|m| invalid(format!("{at}.email"), m))?;
-        let by_email = self.store.user_by_email(email.as_str()).await?;
-        let existing = match &e.id {
-            Some(id) => {
-                if by_email.as_ref().is_some_and(|u| &u.id != id) {
-                    return Err(invalid(format!("{at}.email"), "belongs to another user"));
-                }
-                self.store.user_by_id(id).await?
-            }
-            None => by_email,
-        };
-        let existing = match existing {
-            Some(user) => {
-                let memberships = self.store.memberships_of(&user.id).await?;
-                let factors = self.store.factors_of(&user.id).await?;
-                Some((
-                    user,
-                    memberships.into_iter().map(|(m, _)| m).collect(),
-                    factors,
-                ))
-            }
-            None => None,
-        };
-        let old = existing.as_ref().map(|(u, _, _)| u);
-        let user = User {
-            id: e
-                .id
-                .clone()
-                .or_else(|| old.map(|u| u.id.clone()))
-                .unwrap_or_else(super::users::numeric_id),
-            email: email.as_str().to_owned(),
-            username: e.username.as_ref().map(|u| u.trim().to_owned()),
-            name: e.name.clone().unwrap_or_else(|| email.as_str().to_owned()),
-            status: e.status,
-            password_hash: self
-                .import_hash(
-                    e.password.as_deref(),
-                    e.password_hash.as_deref(),
-                    old.and_then(|u| u.password_hash.as_ref()),
-                )
-                .await?,
-            password_state: e.password_state,
-            password_expires_at: e.password_expires_at,
-            external_idp: e.external_idp.clone(),
-            tooling_password_hash: self
-                .import_hash(
-                    e.tooling_password.as_deref(),
-                    None,
-                    old.and_then(|u| u.tooling_password_hash.as_ref()),
-                )
-                .await?,
-            realm: e.realm,
-            phone: e.phone.clone(),
-            mfa: e.mfa,
-        };
-        let mut memberships: Vec<Membership> = e
-            .memberships
-            .iter()
-            .map(|m| Membership {
-                organization_id: m.organization.clone(),
-                role: m.role,
-                status: m.status,
-            })
-            .collect();
-        memberships.sort_by(|a, b| a.organization_id.cmp(&b.organization_id));
-        let factors = plan_factors(e, &user, existing.as_ref().map(|(_, _, f)| f.as_slice()));
-        Ok(((user, memberships, factors), existing))
     }
 
     /// The hash to store: a given hash as is; a plain password that still verifies against the
@@ -272,47 +251,3 @@ impl Engine {
 }
 
 type PlannedApp = (Application, Vec<String>);
-type PlannedUser = (User, Vec<Membership>, Vec<Factor>);
-
-/// The user's factors; the stored ones are kept (with their ids) when the file says the same.
-fn plan_factors(e: &UserEntry, user: &User, stored: Option<&[Factor]>) -> Vec<Factor> {
-    let mut wanted: Vec<Factor> = e
-        .factors
-        .iter()
-        .map(|f| Factor {
-            id: uuid::Uuid::new_v4().to_string(),
-            kind: f.kind,
-            phone: f.phone.clone().or_else(|| match f.kind {
-                crate::domain::FactorKind::Sms => user.phone.clone(),
-                _ => None,
-            }),
-            email: f.email.clone().or_else(|| match f.kind {
-                crate::domain::FactorKind::Email => Some(user.email.clone()),
-                _ => None,
-            }),
-            secret: f.secret.clone(),
-            status: f.status,
-            name: None,
-        })
-        .collect();
-    let key = |f: &Factor| {
-        (
-            f.kind,
-            f.phone.clone(),
-            f.email.clone(),
-            f.secret.clone(),
-            f.status,
-        )
-    };
-    if let Some(stored) = stored {
-        let mut old: Vec<_> = stored.iter().map(key).collect();
-        let mut new: Vec<_> = wanted.iter().map(key).collect();
-        old.sort();
-        new.sort();
-        if old == new {
-            return stored.to_vec();
-        }
-    }
-    wanted.sort_by(|a, b| a.id.cmp(&b.id));
-    wanted
-}

@@ -4,21 +4,35 @@ use super::extract::{Admin, JsonBody, RawJson, bad_parameter};
 use super::problem::Problem;
 use super::view::AdminUserView;
 use crate::domain::{AuditEvent, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
-use crate::engine::{ImportReport, NewUser, UserRef};
+use crate::engine::{ImportOptions, ImportReport, NewUser, UserRef};
 use crate::http::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `POST /v1/admin/import`: the import document as the body.
+/// The query of `POST /v1/admin/import`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Each user's listed memberships and factors become the whole set.
+    #[serde(default)]
+    replace: bool,
+}
+
+/// `POST /v1/admin/import[?replace=true]`: the import document as the body.
 pub async fn import(
     State(state): State<AppState>,
     _: Admin,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     RawJson(body): RawJson,
 ) -> Result<Json<ImportReport>, Problem> {
-    Ok(Json(state.engine.import_json(&body).await?))
+    let Query(query) = query.map_err(|_| bad_parameter("replace", "must be true or false"))?;
+    let options = ImportOptions {
+        replace: query.replace,
+    };
+    Ok(Json(state.engine.import_json_with(&body, options).await?))
 }
 
 /// `GET /v1/admin/users`.
