@@ -1,4 +1,4 @@
-//! The domain model (DESIGN.md §2): plain records and the closed sets of states they move
+//! The domain model (docs/DESIGN.md §2): plain records and the closed sets of states they move
 //! through. Shared by the engine, which decides, and the store, which keeps them.
 
 mod client;
@@ -187,7 +187,7 @@ text_enum! {
     }
 }
 
-/// An OTP or push challenge (DESIGN.md §2). Its code is never kept; only a hash is.
+/// An OTP or push challenge (docs/DESIGN.md §2). Its code is never kept; only a hash is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Challenge {
     /// UUID.

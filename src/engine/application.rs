@@ -1,5 +1,5 @@
 //! Which application a sign-in is for, and whether it may happen on the requested host
-//! (DESIGN.md §3 step 3).
+//! (docs/DESIGN.md §3 step 3).
 
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::token;

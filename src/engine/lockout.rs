@@ -1,4 +1,4 @@
-//! Lockout per submitted identifier and bucket (DESIGN.md §3 step 4), whether or not an account
+//! Lockout per submitted identifier and bucket (docs/DESIGN.md §3 step 4), whether or not an account
 //! exists, so a lock reveals nothing.
 //!
 //! **A lock cannot lock the owner out.** Every attempt counts against one bucket of its

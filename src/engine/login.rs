@@ -1,4 +1,4 @@
-//! Password sign-in in the order of DESIGN.md §3. The order is a security property: nothing
+//! Password sign-in in the order of docs/DESIGN.md §3. The order is a security property: nothing
 //! about an account is revealed before its password is proven, except the deliberate home-realm
 //! hint of step 5.
 

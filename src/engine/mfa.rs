@@ -1,4 +1,4 @@
-//! The second factor of a sign-in (DESIGN.md §3 step 8). A correct password under an MFA policy
+//! The second factor of a sign-in (docs/DESIGN.md §3 step 8). A correct password under an MFA policy
 //! opens an `mfa_pending` session that nothing accepts but these calls, and challenges the
 //! user's preferred factor. A correct answer ends the pending session and opens a full one at
 //! `aal2` (a fresh token: the pending one never becomes a full one). Five wrong answers, or a

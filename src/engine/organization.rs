@@ -1,4 +1,4 @@
-//! Which organisation a sign-in acts for (DESIGN.md §3 step 7): the one asked for, the
+//! Which organisation a sign-in acts for (docs/DESIGN.md §3 step 7): the one asked for, the
 //! application's own, or the user's first active one; and the rules each may impose.
 
 use super::{Engine, EngineError, EngineResult};

@@ -1,4 +1,4 @@
-//! Rate limits (DESIGN.md §3 step 2): a GCRA token bucket per source address, kept in this
+//! Rate limits (docs/DESIGN.md §3 step 2): a GCRA token bucket per source address, kept in this
 //! instance's memory, and one per submitted identifier, kept in the store so that every
 //! instance on one PostgreSQL shares it.
 

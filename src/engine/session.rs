@@ -1,4 +1,4 @@
-//! Sessions (DESIGN.md §4): opened by a sign-in, validated on every request (sliding idle
+//! Sessions (docs/DESIGN.md §4): opened by a sign-in, validated on every request (sliding idle
 //! timeout under an absolute cap), ended by logout, disable or a password change.
 
 use super::cache::CachedSession;

@@ -1,4 +1,4 @@
-//! Signed access tokens (DESIGN.md §2): short-lived EdDSA JWTs for one identity (organisation),
+//! Signed access tokens (docs/DESIGN.md §2): short-lived EdDSA JWTs for one identity (organisation),
 //! issued from a session and carrying its id, so that this server stops honouring them the
 //! moment the session ends. Keys are made on first start, kept in the store (sealed when a key
 //! encryption key is configured), published at `/.well-known/jwks.json`, and rotated with

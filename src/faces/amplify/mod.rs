@@ -1,4 +1,4 @@
-//! The Amplify Platform face (`../shared/contracts/amplify.md`), mounted at
+//! The Amplify Platform face (`docs/contracts/amplify.md`), mounted at
 //! `faces.amplify.base` (default `/amplify/api/v1`). It translates only: every decision is the
 //! engine's. Sessions are presented as `Authorization: Bearer <sid>` or the `connect.sid`
 //! cookie; errors are `{"success": false, "code", "description", "internalCode"?}`.
@@ -204,7 +204,7 @@ impl From<EngineError> for AmplifyError {
                 Some(f) => Self::param_invalid(&f.field),
                 None => fail(S::BAD_REQUEST, "Invalid request."),
             },
-            // Unknown user, wrong password and a locked identifier look alike (DESIGN.md §3).
+            // Unknown user, wrong password and a locked identifier look alike (docs/DESIGN.md §3).
             EngineError::InvalidCredentials | EngineError::AccountLocked { .. } => {
                 fail(S::BAD_REQUEST, INVALID_LOGIN).internal(2)
             }

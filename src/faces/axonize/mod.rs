@@ -1,4 +1,4 @@
-//! The Axonize face (`../shared/contracts/axonize.md`), mounted at `faces.axonize.base`
+//! The Axonize face (`docs/contracts/axonize.md`), mounted at `faces.axonize.base`
 //! (default `/axonize`). It translates only: every decision is the engine's.
 //!
 //! Like the platform's own server, it matches paths (below its base) and JSON keys without
@@ -166,7 +166,7 @@ impl IntoResponse for AxonizeError {
     }
 }
 
-/// Message of a refused sign-in: it never says which check failed (DESIGN.md §3).
+/// Message of a refused sign-in: it never says which check failed (docs/DESIGN.md §3).
 const INVALID_LOGIN: &str = "Invalid email or password.";
 
 impl From<EngineError> for AxonizeError {

@@ -1,4 +1,4 @@
-//! The Elastic Cloud Enterprise face (`../shared/contracts/ece.md`), mounted at
+//! The Elastic Cloud Enterprise face (`docs/contracts/ece.md`), mounted at
 //! `faces.ece.base` (default `/ece/api/v1`). It translates only: every decision is the
 //! engine's. Errors are `{"errors": [{"code", "message", "fields"?}]}` with the header
 //! `x-cloud-error-codes`.

@@ -150,7 +150,7 @@ impl From<EngineError> for WeavrError {
             EngineError::Validation(errors) => {
                 Self::Syntax(errors.iter().map(InvalidField::refused).collect())
             }
-            // Sign-in refusals say nothing about the account (DESIGN.md §3).
+            // Sign-in refusals say nothing about the account (docs/DESIGN.md §3).
             EngineError::InvalidCredentials
             | EngineError::AccountPendingActivation
             | EngineError::AccountDisabled

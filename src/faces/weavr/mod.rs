@@ -1,4 +1,4 @@
-//! The Weavr Multi face (`../shared/contracts/weavr.md`), mounted at `faces.weavr.base`
+//! The Weavr Multi face (`docs/contracts/weavr.md`), mounted at `faces.weavr.base`
 //! (default `/weavr/multi`). It translates only: every decision is the engine's.
 //!
 //! Every request needs `api-key` (an application's API key; 401 without a body otherwise), every
