@@ -26,6 +26,7 @@ mod maintenance;
 mod mfa;
 mod organizations;
 mod password;
+mod postgres_tls;
 mod protection;
 mod recovery;
 mod sessions;
