@@ -184,6 +184,26 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Change a user's name, username or phone (only the options given).
+    Update {
+        /// Id or email.
+        user: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Username.
+        #[arg(long)]
+        username: Option<String>,
+        /// Phone number (E.164).
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Delete a user: its sessions, factors, memberships and tokens go with it; the audit
+    /// trail keeps its events.
+    Delete {
+        /// Id or email.
+        user: String,
+    },
 }
 
 /// Runs a parsed command line.
@@ -296,6 +316,29 @@ async fn user(engine: &Engine, command: UserCommand) -> Result<()> {
             engine
                 .set_user_status(&user_ref(&user)?, UserStatus::Active)
                 .await?;
+        }
+        UserCommand::Update {
+            user,
+            name,
+            username,
+            phone,
+        } => {
+            let username = username
+                .map(|u| Username::parse(&u))
+                .transpose()
+                .map_err(|e| anyhow!("--username: {e}"))?;
+            let changes = crate::engine::UserChanges {
+                name,
+                username: username.map(Some),
+                phone: phone.map(Some),
+                mfa: None,
+            };
+            let updated = engine.update_user(&user_ref(&user)?, changes).await?;
+            println!("{}", updated.id);
+        }
+        UserCommand::Delete { user } => {
+            engine.delete_user(&user_ref(&user)?).await?;
+            println!("deleted");
         }
         UserCommand::Unlock { user } => {
             let was_locked = engine.unlock_user(&user_ref(&user)?).await?;

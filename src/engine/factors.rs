@@ -405,7 +405,7 @@ fn new_factor(kind: FactorKind, status: FactorStatus) -> Factor {
 }
 
 /// An E.164 number: `+`, a non-zero digit, 7 to 15 digits in all.
-fn parse_phone(text: &str) -> EngineResult<String> {
+pub(crate) fn parse_phone(text: &str) -> EngineResult<String> {
     let valid = text.strip_prefix('+').is_some_and(|digits| {
         (7..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())

@@ -46,7 +46,7 @@ pub use redirect::is_local_path;
 pub use session::{AccessTokenUse, IssuedSession, LiveSession, LogoutScope, Presented};
 pub use stepup::StepUp;
 pub use tokens::{AccessClaims, AccessToken};
-pub use users::{NewUser, UserRef};
+pub use users::{NewUser, UserChanges, UserRef};
 
 use crate::clock::Clock;
 use crate::config::EngineConfig;

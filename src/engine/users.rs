@@ -22,6 +22,19 @@ pub struct NewUser {
     pub status: Option<UserStatus>,
 }
 
+/// What `PATCH /v1/admin/users/{user}` may change; `None` keeps a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    /// The display name.
+    pub name: Option<String>,
+    /// The username (`Some(None)` clears it).
+    pub username: Option<Option<crate::domain::Username>>,
+    /// The phone number (`Some(None)` clears it).
+    pub phone: Option<Option<String>>,
+    /// The user's own second-factor switch.
+    pub mfa: Option<bool>,
+}
+
 /// How an administrator names a user: by id, or by email when it contains `@`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserRef {
@@ -121,6 +134,52 @@ impl Engine {
         .await;
         found.status = status;
         Ok(found)
+    }
+
+    /// Changes what an administrator may change of a user's profile; a field left `None` stays.
+    pub async fn update_user(&self, user: &UserRef, changes: UserChanges) -> EngineResult<User> {
+        let mut found = self.user(user).await?;
+        if let Some(name) = changes.name {
+            found.name = name;
+        }
+        if let Some(username) = changes.username {
+            found.username = username.map(|u| u.as_str().to_owned());
+        }
+        if let Some(phone) = changes.phone {
+            found.phone = phone.map(|p| super::factors::parse_phone(&p)).transpose()?;
+        }
+        if let Some(mfa) = changes.mfa {
+            found.mfa = mfa;
+        }
+        self.store.update_user_profile(&found).await?;
+        self.sessions.remove_user(&found.id);
+        self.audit(Event {
+            kind: "user_updated",
+            outcome: "success",
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
+        Ok(found)
+    }
+
+    /// Deletes a user: its sessions end (here at once, on other instances within a second),
+    /// and its factors, memberships and tokens go with it. The audit trail keeps its events,
+    /// and records this one.
+    pub async fn delete_user(&self, user: &UserRef) -> EngineResult<()> {
+        let found = self.user(user).await?;
+        if !self.store.delete_user(&found.id).await? {
+            return Err(EngineError::NotFound("user"));
+        }
+        self.sessions.remove_user(&found.id);
+        self.audit(Event {
+            kind: "user_deleted",
+            outcome: "success",
+            user_id: Some(&found.id),
+            ..Event::default()
+        })
+        .await;
+        Ok(())
     }
 
     /// Sets a user's password as an administrator; every session of the user ends.

@@ -60,6 +60,9 @@ pub(super) const UPSERT_USER: &str = concat!(
      realm = excluded.realm, phone = excluded.phone, mfa = excluded.mfa"
 );
 pub(super) const SET_USER_STATUS: &str = "UPDATE users SET status = $2 WHERE id = $1";
+pub(super) const UPDATE_USER_PROFILE: &str =
+    "UPDATE users SET name = $2, username = $3, phone = $4, mfa = $5 WHERE id = $1";
+pub(super) const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 pub(super) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, password_state = $3, \
      password_expires_at = $4 WHERE id = $1";
 

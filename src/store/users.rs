@@ -23,6 +23,11 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &User, at: OffsetDateTime) -> StoreResult<()>;
     /// Changes a user's status.
     async fn set_user_status(&self, id: &str, status: UserStatus) -> StoreResult<()>;
+    /// Writes a user's name, username, phone and own second-factor switch.
+    async fn update_user_profile(&self, user: &User) -> StoreResult<()>;
+    /// Deletes a user; its sessions, factors, challenges, memberships and single-use tokens go
+    /// with it (the schema cascades). The audit trail keeps its events. `false` if none.
+    async fn delete_user(&self, id: &str) -> StoreResult<bool>;
     /// Replaces a user's password hash and password state.
     async fn set_password(
         &self,
@@ -83,6 +88,30 @@ sql_impl! {
                 .execute(&self.pool)
                 .await?;
             Ok(())
+        }
+
+        async fn update_user_profile(&self, user: &User) -> StoreResult<()> {
+            let done = sqlx::query(sql::UPDATE_USER_PROFILE)
+                .bind(&user.id)
+                .bind(&user.name)
+                .bind(user.username.as_deref())
+                .bind(user.phone.as_deref())
+                .bind(user.mfa)
+                .execute(&self.pool)
+                .await?;
+            if done.rows_affected() == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        }
+
+        async fn delete_user(&self, id: &str) -> StoreResult<bool> {
+            let done = sqlx::query(sql::DELETE_USER)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
         }
 
         async fn set_user_status(&self, id: &str, status: UserStatus) -> StoreResult<()> {

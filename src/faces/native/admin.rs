@@ -4,7 +4,7 @@ use super::extract::{Admin, JsonBody, RawJson, bad_parameter};
 use super::problem::Problem;
 use super::view::AdminUserView;
 use crate::domain::{AuditEvent, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
-use crate::engine::{ImportOptions, ImportReport, NewUser, UserRef};
+use crate::engine::{ImportOptions, ImportReport, NewUser, UserChanges, UserRef};
 use crate::http::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -106,6 +106,63 @@ async fn set_status(
     let user = user_ref(raw)?;
     let user = state.engine.set_user_status(&user, status).await?;
     Ok(Json(AdminUserView::from(&user)))
+}
+
+/// The body of `PATCH /v1/admin/users/{user}`: each field left out stays; `null` clears the
+/// username or the phone.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    username: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    phone: Option<Option<String>>,
+    mfa: Option<bool>,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// `PATCH /v1/admin/users/{user}`: changes one field of a user, or a few, and nothing else.
+pub async fn update_user(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(user): Path<String>,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> Result<Json<AdminUserView>, Problem> {
+    let user = user_ref(&user)?;
+    let username = patch
+        .username
+        .map(|u| u.map(|name| Username::parse(&name)).transpose())
+        .transpose()
+        .map_err(|reason| Problem::validation(vec![FieldError::new("username", reason)]))?;
+    if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "name",
+            "must not be empty",
+        )]));
+    }
+    let changes = UserChanges {
+        name: patch.name,
+        username,
+        phone: patch.phone,
+        mfa: patch.mfa,
+    };
+    let updated = state.engine.update_user(&user, changes).await?;
+    Ok(Json(AdminUserView::from(&updated)))
+}
+
+/// `DELETE /v1/admin/users/{user}`: 204; the user's sessions, factors, memberships and tokens
+/// go with it; the audit trail keeps its events.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(user): Path<String>,
+) -> Result<StatusCode, Problem> {
+    state.engine.delete_user(&user_ref(&user)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v1/admin/users/{user}/disable`: ends every session of the user.

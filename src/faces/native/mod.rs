@@ -51,6 +51,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(organizations::remove_membership),
         )
         .route("/outbox", get(admin::outbox))
+        .route(
+            "/users/{user}",
+            axum::routing::patch(admin::update_user).delete(admin::delete_user),
+        )
         .route("/users/{user}/disable", post(admin::disable_user))
         .route("/users/{user}/enable", post(admin::enable_user))
         .route("/users/{user}/unlock", post(admin::unlock_user))
