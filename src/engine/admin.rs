@@ -11,6 +11,14 @@ impl Engine {
         self.store
             .insert_admin_token(&token::digest_secret(&secret), name, self.now())
             .await?;
+        // The token's name, never the token, as the identifier.
+        self.audit(super::audit::Event {
+            kind: "admin_token_created",
+            outcome: "success",
+            identifier: Some(name),
+            ..super::audit::Event::default()
+        })
+        .await;
         Ok(secret)
     }
 

@@ -51,13 +51,13 @@ impl Engine {
         user: Option<&UserRef>,
         since: Option<OffsetDateTime>,
     ) -> EngineResult<Vec<AuditEvent>> {
-        let user_id = match user {
-            Some(user) => Some(self.user(user).await?.id),
+        let user = match user {
+            Some(user) => Some(self.user(user).await?),
             None => None,
         };
         Ok(self
             .store
-            .audit_events(user_id.as_deref(), since, MAX_EVENTS)
+            .audit_events(user.as_ref(), since, MAX_EVENTS)
             .await?)
     }
 }

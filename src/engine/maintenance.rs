@@ -74,6 +74,16 @@ impl Engine {
             .await?;
         self.maintenance.set(on, unix_ms(self.clock.now()));
         tracing::warn!(on, "maintenance mode switched");
+        self.audit(super::audit::Event {
+            kind: if on {
+                "maintenance_on"
+            } else {
+                "maintenance_off"
+            },
+            outcome: "success",
+            ..super::audit::Event::default()
+        })
+        .await;
         Ok(())
     }
 }

@@ -107,6 +107,13 @@ impl Engine {
         let kid = self.create_key().await?;
         self.store.retire_signing_keys(&kid, self.now()).await?;
         self.load_keys().await?;
+        self.audit(super::audit::Event {
+            kind: "keys_rotated",
+            outcome: "success",
+            identifier: Some(&kid),
+            ..super::audit::Event::default()
+        })
+        .await;
         Ok(kid)
     }
 

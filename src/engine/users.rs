@@ -96,6 +96,13 @@ impl Engine {
                 .push_password_history(&user.id, &hash.0, self.now(), history)
                 .await?;
         }
+        self.audit(Event {
+            kind: "user_created",
+            outcome: "success",
+            user_id: Some(&user.id),
+            ..Event::default()
+        })
+        .await;
         Ok(user)
     }
 

@@ -4,7 +4,7 @@ use super::StoreResult;
 use super::rows::{self, AuditRow, ts};
 use super::sql::sql_impl;
 use super::statements as sql;
-use crate::domain::AuditEvent;
+use crate::domain::{AuditEvent, User};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -14,9 +14,11 @@ pub trait AuditStore: Send + Sync {
     /// Records a security event.
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// Security events, newest first, optionally of one user and since a time.
+    /// The newest events since a time; for a user, those that name her by id and those (such
+    /// as lockouts, which never say whether an account exists) that name her email or username.
     async fn audit_events(
         &self,
-        user_id: Option<&str>,
+        user: Option<&User>,
         since: Option<OffsetDateTime>,
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>>;
@@ -41,14 +43,17 @@ sql_impl! {
 
         async fn audit_events(
             &self,
-            user_id: Option<&str>,
+            user: Option<&User>,
             since: Option<OffsetDateTime>,
             limit: u32,
         ) -> StoreResult<Vec<AuditEvent>> {
+            let username = user.and_then(|u| u.username.as_ref()).map(|n| n.to_lowercase());
             let found: Vec<AuditRow> = sqlx::query_as(sql::AUDIT_EVENTS)
-                .bind(user_id)
+                .bind(user.map(|u| u.id.as_str()))
                 .bind(since.map_or(i64::MIN, ts))
                 .bind(i64::from(limit))
+                .bind(user.map(|u| u.email.as_str()))
+                .bind(username.as_deref())
                 .fetch_all(&self.pool)
                 .await?;
             rows::all(found)

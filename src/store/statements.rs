@@ -218,7 +218,8 @@ pub(super) const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES (
 pub(super) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, kind, outcome, user_id, identifier, \
      application_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 pub(super) const AUDIT_EVENTS: &str = "SELECT id, at, kind, outcome, user_id, identifier, application_id, source \
-     FROM audit_events WHERE ($1 IS NULL OR user_id = $1) AND at >= $2 ORDER BY at DESC, id LIMIT $3";
+     FROM audit_events WHERE ($1 IS NULL OR user_id = $1 OR identifier = $4 OR identifier = $5) \
+     AND at >= $2 ORDER BY at DESC, id LIMIT $3";
 pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, at, channel, recipient, subject, body) VALUES ($1, $2, $3, $4, $5, $6)";
 pub(super) const OUTBOX: &str =
     "SELECT id, at, channel, recipient, subject, body FROM outbox ORDER BY at DESC, id LIMIT $1";

@@ -111,6 +111,19 @@ impl Engine {
             }
         }
         self.store.apply_import(&batch).await?;
+        self.audit(super::audit::Event {
+            kind: "import",
+            outcome: if batch.users.is_empty()
+                && batch.organizations.is_empty()
+                && batch.applications.is_empty()
+            {
+                "unchanged"
+            } else {
+                "success"
+            },
+            ..super::audit::Event::default()
+        })
+        .await;
         Ok(report)
     }
 
