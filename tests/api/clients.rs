@@ -389,46 +389,7 @@ async fn weavr_generated_client_reads_only_platform_error_values(backend: Backen
         }
         request.send()
     };
-    assert_eq!(
-        call(
-            reqwest::Method::POST,
-            "/authentication_factors/otp/SMS",
-            None
-        )
-        .await
-        .unwrap()
-        .status(),
-        204
-    );
-    assert_eq!(
-        call(
-            reqwest::Method::POST,
-            "/authentication_factors/otp/SMS/verify",
-            Some(json!({"verificationCode": "123456"}))
-        )
-        .await
-        .unwrap()
-        .status(),
-        204
-    );
-    assert_eq!(
-        call(reqwest::Method::POST, "/stepup/challenges/otp/SMS", None)
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    assert_eq!(
-        call(
-            reqwest::Method::POST,
-            "/stepup/challenges/otp/SMS/verify",
-            Some(json!({"verificationCode": "123456"}))
-        )
-        .await
-        .unwrap()
-        .status(),
-        204
-    );
+    step_up_by_sms(&app, KEY, &token).await;
     let bad_key = call(
         reqwest::Method::POST,
         "/authentication_factors/push/BIOMETRIC",
@@ -601,6 +562,12 @@ async fn weavr_current_api_wraps_identities_and_says_the_token_status(backend: B
         answer["status"].as_str().unwrap().to_owned()
     };
     assert_eq!(status(corporate.clone()).await, "STANDARD");
+    step_up_by_sms(&app, KEY, &token).await;
+    assert_eq!(status(corporate).await, "STEPPED_UP");
+}
+
+/// Enrols the account's phone and steps the session up by SMS (sandbox codes).
+async fn step_up_by_sms(app: &TestApp, key: &str, token: &str) {
     for (path, body) in [
         ("/authentication_factors/otp/SMS", None),
         (
@@ -613,8 +580,14 @@ async fn weavr_current_api_wraps_identities_and_says_the_token_status(backend: B
             Some(json!({"verificationCode": "123456"})),
         ),
     ] {
-        let answer = call(reqwest::Method::POST, path, body).await.unwrap();
-        assert_eq!(answer.status(), 204, "{path}");
+        let mut request = app
+            .client
+            .post(app.url(&format!("/weavr/multi{path}")))
+            .header("api-key", key)
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 204, "{path}");
     }
-    assert_eq!(status(corporate).await, "STEPPED_UP");
 }

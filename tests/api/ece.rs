@@ -454,14 +454,7 @@ async fn directory_user_signs_in_by_search_then_bind(backend: Backend) {
     };
     let url = slapd.url.clone();
     let app = TestApp::spawn_with(backend, |c| {
-        c.directory = Some(DirectoryConfig {
-            bind_dn: None,
-            search_base: Some("ou=people,dc=example,dc=test".to_owned()),
-            search_filter: Some("(mail={email})".to_owned()),
-            search_bind_dn: Some("cn=admin,dc=example,dc=test".to_owned()),
-            search_bind_password: Some("admin-secret".to_owned().into()),
-            ..template_directory(&url)
-        });
+        c.directory = Some(search_directory(&url, "admin-secret"))
     })
     .await;
     provision(&app).await;
@@ -556,14 +549,7 @@ async fn a_refused_search_account_is_a_configuration_502(backend: Backend) {
     };
     let url = slapd.url.clone();
     let app = TestApp::spawn_with(backend, |c| {
-        c.directory = Some(DirectoryConfig {
-            bind_dn: None,
-            search_base: Some("ou=people,dc=example,dc=test".to_owned()),
-            search_filter: Some("(mail={email})".to_owned()),
-            search_bind_dn: Some("cn=admin,dc=example,dc=test".to_owned()),
-            search_bind_password: Some("not-the-admin-secret".to_owned().into()),
-            ..template_directory(&url)
-        });
+        c.directory = Some(search_directory(&url, "not-the-admin-secret"))
     })
     .await;
     provision(&app).await;
@@ -585,4 +571,17 @@ async fn a_refused_search_account_is_a_configuration_502(backend: Backend) {
     );
     assert!(!body.to_string().contains("result code"), "{body}");
     drop(slapd);
+}
+
+/// The directory found by a search under `ou=people` by mail, bound as the admin with
+/// `password`.
+fn search_directory(url: &str, password: &str) -> DirectoryConfig {
+    DirectoryConfig {
+        bind_dn: None,
+        search_base: Some("ou=people,dc=example,dc=test".to_owned()),
+        search_filter: Some("(mail={email})".to_owned()),
+        search_bind_dn: Some("cn=admin,dc=example,dc=test".to_owned()),
+        search_bind_password: Some(password.to_owned().into()),
+        ..template_directory(url)
+    }
 }
