@@ -40,6 +40,9 @@ enum Command {
         /// added to or updated in what the user has).
         #[arg(long)]
         replace: bool,
+        /// Check the document and print what would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Administration credentials.
     Admin {
@@ -224,10 +227,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve | Command::Migrate => {
             println!("store migrated ({})", engine.store_kind());
         }
-        Command::Import { file, replace } => {
+        Command::Import {
+            file,
+            replace,
+            dry_run,
+        } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let options = crate::engine::ImportOptions { replace };
+            let options = crate::engine::ImportOptions { replace, dry_run };
             let report = engine.import_json_with(&bytes, options).await?;
             println!("{}", serde_json::to_string(&report)?);
         }

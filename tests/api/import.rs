@@ -366,7 +366,10 @@ async fn listed_items_are_upserted_and_removed_only_when_asked(backend: Backend)
                 "factors": [{"type": "email", "status": "active"}]}]})
             .to_string()
             .as_bytes(),
-            doorward::engine::ImportOptions { replace: true },
+            doorward::engine::ImportOptions {
+                replace: true,
+                dry_run: false,
+            },
         )
         .await
         .unwrap();
@@ -385,6 +388,18 @@ async fn listed_items_are_upserted_and_removed_only_when_asked(backend: Backend)
         .await;
     assert_eq!(refused.status(), 400);
     assert_eq!(what_ann_has(&app).await.1, ["100"]);
+    // A dry run counts what would change and writes nothing.
+    let dry = app
+        .post_auth(
+            "/v1/admin/import?replace=true&dry_run=true",
+            &admin,
+            doc.clone(),
+        )
+        .await;
+    assert_eq!(dry.status(), 200);
+    let report: Value = dry.json().await.unwrap();
+    assert_eq!(report["updated"], 1);
+    assert_eq!(what_ann_has(&app).await.1, ["100"], "nothing written");
     let accepted = app
         .post_auth("/v1/admin/import?replace=true", &admin, doc)
         .await;

@@ -49,6 +49,8 @@ pub struct ImportOptions {
     /// A user's listed memberships and factors become the whole set (those not listed go);
     /// without it they are added to or updated in what the user has.
     pub replace: bool,
+    /// Check and count only: the report says what would change, and nothing is written.
+    pub dry_run: bool,
 }
 
 impl Engine {
@@ -109,6 +111,9 @@ impl Engine {
             if report.count(existing.as_ref(), &planned) {
                 batch.users.push(planned);
             }
+        }
+        if options.dry_run {
+            return Ok(report);
         }
         self.store.apply_import(&batch).await?;
         self.audit(super::audit::Event {

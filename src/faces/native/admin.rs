@@ -19,18 +19,23 @@ pub struct ImportQuery {
     /// Each user's listed memberships and factors become the whole set.
     #[serde(default)]
     replace: bool,
+    /// Check and count only; nothing is written.
+    #[serde(default)]
+    dry_run: bool,
 }
 
-/// `POST /v1/admin/import[?replace=true]`: the import document as the body.
+/// `POST /v1/admin/import[?replace=true][&dry_run=true]`: the import document as the body.
 pub async fn import(
     State(state): State<AppState>,
     _: Admin,
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     RawJson(body): RawJson,
 ) -> Result<Json<ImportReport>, Problem> {
-    let Query(query) = query.map_err(|_| bad_parameter("replace", "must be true or false"))?;
+    let Query(query) =
+        query.map_err(|_| bad_parameter("query", "replace and dry_run must be true or false"))?;
     let options = ImportOptions {
         replace: query.replace,
+        dry_run: query.dry_run,
     };
     Ok(Json(state.engine.import_json_with(&body, options).await?))
 }
