@@ -127,20 +127,19 @@ pub fn router(server: &Server) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .with_state(state);
-    match faces::HostRoutes::of(&server.config) {
-        // Rewritten before routing: a face served by host is routed, guarded and logged at its
-        // own path.
-        Some(routes) => {
-            let routes = Arc::new(routes);
-            Router::new().fallback_service(
-                tower::ServiceBuilder::new()
-                    .map_request(move |request| routes.rewrite(request))
-                    .service(app),
-            )
-        }
-        None => app,
-    }
+        .with_state(state.clone());
+    // CORS and faces served by host act before routing: a preflight reaches no route's
+    // method check, and a face served by host is routed, guarded and logged at its own path.
+    let routes = faces::HostRoutes::of(&server.config).map(Arc::new);
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(from_fn_with_state(state, crate::http::cors::cors))
+            .map_request(move |request| match &routes {
+                Some(routes) => routes.rewrite(request),
+                None => request,
+            })
+            .service(app),
+    )
 }
 
 /// Logs a request's internal failure once, with its cause chain, inside the request's span.

@@ -342,6 +342,8 @@ pub struct Application {
     pub session_idle: Option<Duration>,
     /// Absolute lifetime override.
     pub session_absolute: Option<Duration>,
+    /// Browser origins (`https://app.example.com`) allowed to call the API with credentials.
+    pub cors_origins: Vec<String>,
 }
 
 /// A second factor of a user.

@@ -95,6 +95,19 @@ fn without_port(host: &str) -> &str {
     host.split(':').next().unwrap_or(host)
 }
 
+impl Engine {
+    /// Whether a browser origin is one an application lists (CORS); origins compare without
+    /// regard to case.
+    pub async fn cors_allows(&self, origin: &str) -> EngineResult<bool> {
+        let apps = self.store.applications_with_cors_origins().await?;
+        Ok(apps.iter().any(|app| {
+            app.cors_origins
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(origin))
+        }))
+    }
+}
+
 /// The built-in application: no host restriction, no organisation, no MFA, default lifetimes.
 pub fn default_application() -> Application {
     Application {
@@ -105,6 +118,7 @@ pub fn default_application() -> Application {
         mfa: MfaPolicy::Off,
         session_idle: None,
         session_absolute: None,
+        cors_origins: Vec::new(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! time formatting. It has no routes and imports no face; the faces and the server import it.
 
 mod client;
+pub mod cors;
 mod device;
 mod face;
 mod failure;

@@ -16,6 +16,8 @@ pub trait ApplicationStore: Send + Sync {
     async fn application_by_name(&self, name: &str) -> StoreResult<Option<Application>>;
     /// Every application that lists at least one hostname, by id.
     async fn applications_with_hostnames(&self) -> StoreResult<Vec<Application>>;
+    /// Every application that lists at least one CORS origin, by id.
+    async fn applications_with_cors_origins(&self) -> StoreResult<Vec<Application>>;
     /// The application an API key (by SHA-256) belongs to.
     async fn application_by_api_key(&self, key_hash: &str) -> StoreResult<Option<Application>>;
     /// The SHA-256 of an application's API keys, sorted.
@@ -38,6 +40,14 @@ sql_impl! {
                 .fetch_optional(&self.pool)
                 .await?;
             rows::one(row)
+        }
+
+        async fn applications_with_cors_origins(&self) -> StoreResult<Vec<Application>> {
+            let found: Vec<ApplicationRow> =
+                sqlx::query_as(sql::APPLICATIONS_WITH_CORS_ORIGINS)
+                    .fetch_all(&self.pool)
+                    .await?;
+            rows::all(found)
         }
 
         async fn applications_with_hostnames(&self) -> StoreResult<Vec<Application>> {

@@ -38,6 +38,7 @@ sql_impl! {
                     .bind(app.mfa.as_str())
                     .bind(app.session_idle.map(rows::secs))
                     .bind(app.session_absolute.map(rows::secs))
+                    .bind(rows::cors_origins_json(app))
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(sql::DELETE_API_KEYS)

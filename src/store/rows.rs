@@ -164,6 +164,7 @@ pub struct ApplicationRow {
     mfa: String,
     session_idle_secs: Option<i64>,
     session_absolute_secs: Option<i64>,
+    cors_origins: String,
 }
 
 impl TryFrom<ApplicationRow> for Application {
@@ -184,8 +185,15 @@ impl TryFrom<ApplicationRow> for Application {
                 .session_absolute_secs
                 .map(|s| duration_of(s, "applications.session_absolute_secs"))
                 .transpose()?,
+            cors_origins: serde_json::from_str(&r.cors_origins)
+                .map_err(|_| StoreError::Corrupt("applications.cors_origins"))?,
         })
     }
+}
+
+/// The JSON text CORS origins are stored as.
+pub fn cors_origins_json(app: &Application) -> String {
+    serde_json::Value::from(app.cors_origins.clone()).to_string()
 }
 
 /// The JSON text hostnames are stored as.

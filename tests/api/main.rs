@@ -14,6 +14,7 @@ mod axonize;
 mod cli;
 mod clients;
 mod contracts;
+mod cors;
 mod delivery;
 mod ece;
 mod edges;

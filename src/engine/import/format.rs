@@ -39,6 +39,8 @@ pub struct ApplicationEntry {
     pub(super) organization: Option<Option<String>>,
     pub(super) mfa: Option<MfaPolicy>,
     pub(super) session: Option<SessionEntry>,
+    /// Browser origins allowed to call the API (CORS), `scheme://host[:port]`.
+    pub(super) cors_origins: Option<Vec<String>>,
 }
 
 /// Session lifetime overrides of an application.
@@ -216,6 +218,14 @@ pub(super) fn validate(doc: &ImportDocument) -> Result<(), EngineError> {
                 ));
             }
         }
+        for (k, origin) in app.cors_origins.iter().flatten().enumerate() {
+            if !is_origin(origin) {
+                return Err(invalid(
+                    format!("{at}.cors_origins[{k}]"),
+                    "must be an origin: http(s)://host[:port], no path",
+                ));
+            }
+        }
         for (k, key) in app.api_keys.iter().flatten().enumerate() {
             non_empty(key, &format!("{at}.api_keys[{k}]"))?;
         }
@@ -299,6 +309,20 @@ fn validate_user(
         }
     }
     Ok(())
+}
+
+/// `https://app.example.com` or `http://localhost:3000`: a scheme, a host, maybe a port.
+fn is_origin(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 fn non_empty(text: &str, path: &str) -> Result<(), EngineError> {

@@ -230,6 +230,10 @@ impl Engine {
             mfa: e.mfa.or(old.map(|a| a.mfa)).unwrap_or(MfaPolicy::Off),
             session_idle: idle,
             session_absolute: absolute,
+            cors_origins: match &e.cors_origins {
+                Some(given) => given.iter().map(|o| o.to_ascii_lowercase()).collect(),
+                None => old.map(|a| a.cors_origins.clone()).unwrap_or_else(Vec::new),
+            },
         };
         Ok(((app, keys), existing))
     }
