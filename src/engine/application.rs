@@ -95,16 +95,59 @@ fn without_port(host: &str) -> &str {
     host.split(':').next().unwrap_or(host)
 }
 
+/// How long the listed CORS origins are reused without reading the store: a browser sends
+/// `Origin` on every call, so the lookup must not cost a query each time.
+pub(crate) const CORS_TTL: time::Duration = time::Duration::seconds(5);
+
+/// The CORS origins of every application, with when they were read.
+#[derive(Default)]
+pub(crate) struct CorsCache(std::sync::RwLock<Option<(Vec<String>, time::OffsetDateTime)>>);
+
+impl CorsCache {
+    fn get(&self, now: time::OffsetDateTime) -> Option<Vec<String>> {
+        let cached = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached
+            .as_ref()
+            .filter(|(_, read)| now - *read < CORS_TTL)
+            .map(|(origins, _)| origins.clone())
+    }
+
+    fn put(&self, origins: Vec<String>, now: time::OffsetDateTime) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((origins, now));
+    }
+
+    /// Forgets the origins (an import on this instance changed them).
+    pub(crate) fn clear(&self) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
 impl Engine {
     /// Whether a browser origin is one an application lists (CORS); origins compare without
-    /// regard to case.
+    /// regard to case. Read from the store at most every [`CORS_TTL`] (at once after an import
+    /// on this instance).
     pub async fn cors_allows(&self, origin: &str) -> EngineResult<bool> {
-        let apps = self.store.applications_with_cors_origins().await?;
-        Ok(apps.iter().any(|app| {
-            app.cors_origins
-                .iter()
-                .any(|o| o.eq_ignore_ascii_case(origin))
-        }))
+        let now = self.now();
+        let origins = match self.cors.get(now) {
+            Some(origins) => origins,
+            None => {
+                let apps = self.store.applications_with_cors_origins().await?;
+                let origins: Vec<String> =
+                    apps.into_iter().flat_map(|app| app.cors_origins).collect();
+                self.cors.put(origins.clone(), now);
+                origins
+            }
+        };
+        Ok(origins.iter().any(|o| o.eq_ignore_ascii_case(origin)))
     }
 }
 

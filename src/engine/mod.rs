@@ -31,6 +31,7 @@ mod sweep;
 mod tokens;
 mod users;
 
+pub use crate::directory::DirectoryError;
 pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
 pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 pub use error::{EngineError, EngineResult, Failure, PasswordRule};
@@ -80,6 +81,8 @@ pub struct Engine {
     directory: Option<crate::directory::Directory>,
     /// Applications of recently verified API keys.
     api_keys: application::ApiKeyCache,
+    /// The applications' CORS origins, reused for a few seconds.
+    cors: application::CorsCache,
     /// This instance's queue of sign-in attempts per lockout bucket (see `lockout.rs`).
     attempt_queues: lockout::AttemptQueues,
 }
@@ -108,6 +111,7 @@ impl Engine {
                 .clone()
                 .map(crate::directory::Directory::new),
             api_keys: application::ApiKeyCache::default(),
+            cors: application::CorsCache::default(),
             attempt_queues: lockout::AttemptQueues::default(),
         }
     }

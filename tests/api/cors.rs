@@ -95,6 +95,34 @@ async fn listed_origins_get_cors_and_others_nothing(backend: Backend) {
     assert_eq!(face.status(), 204);
     assert_eq!(face.headers()["access-control-allow-origin"], APP_ORIGIN);
 
+    // Origins are read from the store at most every few seconds, not on every browser call:
+    // one added through another instance shows here once that time has passed.
+    let other = app.another_instance().await;
+    other
+        .engine
+        .import_json(
+            json!({"applications": [{"name": "Shop", "cors_origins": ["https://shop.example.test"]}]})
+                .to_string()
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let shop = || call("https://shop.example.test");
+    assert!(
+        shop()
+            .await
+            .unwrap()
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "this instance still uses the origins it read"
+    );
+    app.advance(time::Duration::seconds(5));
+    assert_eq!(
+        shop().await.unwrap().headers()["access-control-allow-origin"],
+        "https://shop.example.test"
+    );
+
     // A bad origin in the import is refused with its path.
     let refused = app
         .instance

@@ -116,6 +116,7 @@ impl Engine {
             return Ok(report);
         }
         self.store.apply_import(&batch).await?;
+        self.cors.clear();
         self.audit(super::audit::Event {
             kind: "import",
             outcome: if batch.users.is_empty()

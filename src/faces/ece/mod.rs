@@ -3,11 +3,10 @@
 //! engine's. Errors are `{"errors": [{"code", "message", "fields"?}]}` with the header
 //! `x-cloud-error-codes`.
 
-use crate::directory::DirectoryError;
 use crate::domain::{FieldError, LoginId, Password};
 use crate::engine::{
-    AppSelector, EngineError, FaceProfile, LoginOutcome, LoginRequest, LogoutScope, is_local_path,
-    profile,
+    AppSelector, DirectoryError, EngineError, FaceProfile, LoginOutcome, LoginRequest, LogoutScope,
+    is_local_path, profile,
 };
 use crate::http::{AppState, Bearer, ClientAddress, Face, JsonObject};
 use axum::Json;
