@@ -146,6 +146,7 @@ async fn doorward_server(dir: &std::path::Path) -> String {
     server
         .engine
         .import_json(
+            &doorward::domain::Actor::Cli,
             json!({"users": [{"email": "ann@example.test", "password": PASSWORD}]})
                 .to_string()
                 .as_bytes(),

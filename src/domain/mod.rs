@@ -4,6 +4,7 @@
 mod client;
 mod inputs;
 
+pub use admin::{Actor, AdminScope, AdminToken};
 pub use client::ClientKind;
 pub use inputs::{
     Email, FieldError, HAS_NUL, LoginId, PASSWORD_MAX_BYTES, Password, TEXT_MAX_BYTES, TOO_LONG,
@@ -24,6 +25,9 @@ macro_rules! text_enum {
         }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             /// The stored and wire form.
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
@@ -42,6 +46,9 @@ macro_rules! text_enum {
         }
     };
 }
+
+// After the macro, which it uses.
+mod admin;
 
 text_enum! {
     /// Whether a user may sign in at all.
@@ -428,7 +435,9 @@ pub struct AuditEvent {
     pub kind: String,
     /// How it ended (`success` or an error code).
     pub outcome: String,
-    /// The user, when known.
+    /// Who did it: `user:<id>`, `admin:<token name>`, `cli`, `system` or `anonymous`.
+    pub actor: Actor,
+    /// The user it concerns, when known.
     pub user_id: Option<String>,
     /// The submitted identifier, for sign-ins.
     pub identifier: Option<String>,
@@ -436,6 +445,8 @@ pub struct AuditEvent {
     pub application_id: Option<String>,
     /// The client's address.
     pub source: Option<String>,
+    /// What it counted or changed (an import's counts), when it says more than its kind.
+    pub detail: Option<String>,
 }
 
 /// A message kept in the outbox instead of being sent.

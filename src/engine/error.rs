@@ -115,6 +115,9 @@ pub enum EngineError {
     /// No token, or an unknown, expired or revoked one.
     #[error("invalid or expired token")]
     Unauthenticated,
+    /// The admin token is valid but its scope does not cover this action.
+    #[error("the admin token's scope does not allow this; it needs {0}")]
+    InsufficientScope(crate::domain::AdminScope),
     /// The token is restricted (password update, pending MFA) and cannot be used here.
     #[error("the token cannot be used for this")]
     TokenRestricted,
@@ -238,6 +241,7 @@ impl EngineError {
             Self::IdpRequired => "idp_required",
             Self::ConsumerAccessDisabled => "consumer_access_disabled",
             Self::ApplicationForbidden => "application_forbidden",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::Unauthenticated => "invalid_token",
             Self::TokenRestricted => "token_restricted",
             Self::StepUpRequired => "step_up_required",

@@ -347,6 +347,7 @@ impl Engine {
             };
             tracing::info!(bucket = outcome, "identifier locked after failures");
             self.audit(Event {
+                actor: Some(&crate::domain::Actor::System),
                 kind: "lockout",
                 outcome,
                 identifier: Some(&bucket.identifier),
@@ -432,7 +433,11 @@ impl Engine {
     }
 
     /// Lifts every lock of a user's identifiers (email and username); true if one was locked.
-    pub async fn unlock_user(&self, user: &super::UserRef) -> EngineResult<bool> {
+    pub async fn unlock_user(
+        &self,
+        by: &crate::domain::Actor,
+        user: &super::UserRef,
+    ) -> EngineResult<bool> {
         let found = self.user(user).await?;
         let now = self.now();
         let mut locked = self.store.unlock_identifier(&found.email, now).await?;
@@ -444,6 +449,7 @@ impl Engine {
         }
         let outcome = if locked > 0 { "success" } else { "not_locked" };
         self.audit(Event {
+            actor: Some(by),
             kind: "unlock",
             outcome,
             user_id: Some(&found.id),

@@ -10,8 +10,8 @@ use super::session::IssuedSession;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::Verification;
 use crate::domain::{
-    Application, Assurance, LoginId, MfaPolicy, Password, PasswordHash, PasswordState, Realm,
-    SessionKind, User, UserStatus,
+    Actor, Application, Assurance, LoginId, MfaPolicy, Password, PasswordHash, PasswordState,
+    Realm, SessionKind, User, UserStatus,
 };
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
@@ -149,13 +149,20 @@ impl Engine {
             .as_ref()
             .ok()
             .map(|o| o.session().session.application_id.clone());
+        // Only a success proves who signed in; until then the one acting is unknown.
+        let actor = match (outcome, &user_id) {
+            ("success", Some(id)) => Actor::User(id.clone()),
+            _ => Actor::Anonymous,
+        };
         self.audit(Event {
             kind: "login",
             outcome,
+            actor: Some(&actor),
             user_id: user_id.as_deref(),
             identifier: Some(&identifier),
             application_id: application_id.as_deref(),
             source,
+            detail: None,
         })
         .await;
         result

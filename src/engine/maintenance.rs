@@ -68,13 +68,14 @@ impl Engine {
     }
 
     /// Switches maintenance mode on or off for every instance.
-    pub async fn set_maintenance(&self, on: bool) -> EngineResult<()> {
+    pub async fn set_maintenance(&self, by: &crate::domain::Actor, on: bool) -> EngineResult<()> {
         self.store
             .set_setting(KEY, if on { "on" } else { "off" })
             .await?;
         self.maintenance.set(on, unix_ms(self.clock.now()));
         tracing::warn!(on, "maintenance mode switched");
         self.audit(super::audit::Event {
+            actor: Some(by),
             kind: if on {
                 "maintenance_on"
             } else {

@@ -32,12 +32,14 @@ mod tokens;
 mod users;
 
 pub use crate::directory::DirectoryError;
+pub use admin::{ADMIN_TOKEN_LIFETIME, AdminPrincipal, NewAdminToken};
 pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
+pub use audit::{AuditPage, AuditQuery};
 pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 pub use error::{EngineError, EngineResult, Failure, PasswordRule};
 pub use factors::Enrolment;
 pub use identities::{Identity, Introspection, SessionWithIdentities, Switched};
-pub use import::{ImportDocument, ImportOptions, ImportReport};
+pub use import::{ImportDocument, ImportOptions, ImportProgress, ImportReport, ProgressSink};
 pub use login::{ClientKind, LoginOutcome, LoginRequest, SecondFactorAt};
 pub use mfa::{MfaDue, MfaPoll, MfaVia};
 pub use organizations::OrganizationChange;

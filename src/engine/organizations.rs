@@ -29,6 +29,7 @@ impl Engine {
     /// Creates an organisation (with the given numeric id, or a new one).
     pub async fn create_organization(
         &self,
+        by: &crate::domain::Actor,
         id: Option<String>,
         change: OrganizationChange,
     ) -> EngineResult<Organization> {
@@ -58,13 +59,14 @@ impl Engine {
             idp_required: change.idp_required.unwrap_or(false),
         };
         self.store.save_organization(&org).await?;
-        self.audit_org("organization_created", &org.id).await;
+        self.audit_org(by, "organization_created", &org.id).await;
         Ok(org)
     }
 
     /// Changes an organisation's fields.
     pub async fn update_organization(
         &self,
+        by: &crate::domain::Actor,
         id: &str,
         change: OrganizationChange,
     ) -> EngineResult<Organization> {
@@ -85,17 +87,21 @@ impl Engine {
             // Sessions acting for it lose it now (password sessions, if it requires its IdP).
             self.end_organization_sessions(&org.id, None).await?;
         }
-        self.audit_org("organization_changed", &org.id).await;
+        self.audit_org(by, "organization_changed", &org.id).await;
         Ok(org)
     }
 
     /// Removes an organisation and its memberships (refused while an application names it).
-    pub async fn delete_organization(&self, id: &str) -> EngineResult<()> {
+    pub async fn delete_organization(
+        &self,
+        by: &crate::domain::Actor,
+        id: &str,
+    ) -> EngineResult<()> {
         if !self.store.delete_organization(id).await? {
             return Err(EngineError::NotFound("organization"));
         }
         self.end_organization_sessions(id, None).await?;
-        self.audit_org("organization_deleted", id).await;
+        self.audit_org(by, "organization_deleted", id).await;
         Ok(())
     }
 
@@ -103,6 +109,7 @@ impl Engine {
     /// active member).
     pub async fn set_membership(
         &self,
+        by: &crate::domain::Actor,
         user: &UserRef,
         organization: &str,
         role: Option<Role>,
@@ -123,6 +130,7 @@ impl Engine {
                 .await?;
         }
         self.audit(Event {
+            actor: Some(by),
             kind: "membership_set",
             outcome: "success",
             user_id: Some(&found.id),
@@ -133,7 +141,12 @@ impl Engine {
     }
 
     /// Removes a user from an organisation.
-    pub async fn remove_membership(&self, user: &UserRef, organization: &str) -> EngineResult<()> {
+    pub async fn remove_membership(
+        &self,
+        by: &crate::domain::Actor,
+        user: &UserRef,
+        organization: &str,
+    ) -> EngineResult<()> {
         let found = self.user(user).await?;
         if !self
             .store
@@ -145,6 +158,7 @@ impl Engine {
         self.end_organization_sessions(organization, Some(&found.id))
             .await?;
         self.audit(Event {
+            actor: Some(by),
             kind: "membership_removed",
             outcome: "success",
             user_id: Some(&found.id),
@@ -168,9 +182,10 @@ impl Engine {
         Ok(())
     }
 
-    async fn audit_org(&self, kind: &str, id: &str) {
+    async fn audit_org(&self, by: &crate::domain::Actor, kind: &str, id: &str) {
         self.audit(Event {
             kind,
+            actor: Some(by),
             outcome: "success",
             identifier: Some(id),
             ..Event::default()

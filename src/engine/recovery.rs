@@ -49,8 +49,13 @@ impl Engine {
             .await?
             .ok_or(EngineError::InvalidCode)?;
         let user = self.user(&super::UserRef::Id(user_id)).await?;
-        self.set_user_status(&super::UserRef::Id(user.id.clone()), UserStatus::Active)
-            .await
+        let actor = crate::domain::Actor::User(user.id.clone());
+        self.set_user_status(
+            &actor,
+            &super::UserRef::Id(user.id.clone()),
+            UserStatus::Active,
+        )
+        .await
     }
 
     /// Sends a password reset token. Answers alike for every address; never locks anything.

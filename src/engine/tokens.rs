@@ -103,11 +103,12 @@ impl Engine {
 
     /// Adds a new signing key that signs from now on; the old ones stay published until the
     /// tokens they signed have expired. Returns the new `kid`.
-    pub async fn rotate_keys(&self) -> EngineResult<String> {
+    pub async fn rotate_keys(&self, by: &crate::domain::Actor) -> EngineResult<String> {
         let kid = self.create_key().await?;
         self.store.retire_signing_keys(&kid, self.now()).await?;
         self.load_keys().await?;
         self.audit(super::audit::Event {
+            actor: Some(by),
             kind: "keys_rotated",
             outcome: "success",
             identifier: Some(&kid),

@@ -67,7 +67,7 @@ pub(crate) fn numeric_id() -> String {
 
 impl Engine {
     /// Creates a user.
-    pub async fn create_user(&self, new: NewUser) -> EngineResult<User> {
+    pub async fn create_user(&self, by: &crate::domain::Actor, new: NewUser) -> EngineResult<User> {
         let password_hash = match &new.password {
             Some(password) => Some(PasswordHash(
                 self.hash_new_password(password, new.email.as_str()).await?,
@@ -97,6 +97,7 @@ impl Engine {
                 .await?;
         }
         self.audit(Event {
+            actor: Some(by),
             kind: "user_created",
             outcome: "success",
             user_id: Some(&user.id),
@@ -121,7 +122,12 @@ impl Engine {
     }
 
     /// Disables or enables a user. Disabling ends every session of the user.
-    pub async fn set_user_status(&self, user: &UserRef, status: UserStatus) -> EngineResult<User> {
+    pub async fn set_user_status(
+        &self,
+        by: &crate::domain::Actor,
+        user: &UserRef,
+        status: UserStatus,
+    ) -> EngineResult<User> {
         let mut found = self.user(user).await?;
         self.store.set_user_status(&found.id, status).await?;
         if status != UserStatus::Active {
@@ -133,6 +139,7 @@ impl Engine {
             UserStatus::PendingActivation => "user_pending",
         };
         self.audit(Event {
+            actor: Some(by),
             kind,
             outcome: "success",
             user_id: Some(&found.id),
@@ -144,7 +151,12 @@ impl Engine {
     }
 
     /// Changes what an administrator may change of a user's profile; a field left `None` stays.
-    pub async fn update_user(&self, user: &UserRef, changes: UserChanges) -> EngineResult<User> {
+    pub async fn update_user(
+        &self,
+        by: &crate::domain::Actor,
+        user: &UserRef,
+        changes: UserChanges,
+    ) -> EngineResult<User> {
         let mut found = self.user(user).await?;
         if let Some(name) = changes.name {
             found.name = name;
@@ -161,6 +173,7 @@ impl Engine {
         self.store.update_user_profile(&found).await?;
         self.sessions.remove_user(&found.id);
         self.audit(Event {
+            actor: Some(by),
             kind: "user_updated",
             outcome: "success",
             user_id: Some(&found.id),
@@ -173,13 +186,14 @@ impl Engine {
     /// Deletes a user: its sessions end (here at once, on other instances within a second),
     /// and its factors, memberships and tokens go with it. The audit trail keeps its events,
     /// and records this one.
-    pub async fn delete_user(&self, user: &UserRef) -> EngineResult<()> {
+    pub async fn delete_user(&self, by: &crate::domain::Actor, user: &UserRef) -> EngineResult<()> {
         let found = self.user(user).await?;
         if !self.store.delete_user(&found.id).await? {
             return Err(EngineError::NotFound("user"));
         }
         self.sessions.remove_user(&found.id);
         self.audit(Event {
+            actor: Some(by),
             kind: "user_deleted",
             outcome: "success",
             user_id: Some(&found.id),
@@ -190,12 +204,18 @@ impl Engine {
     }
 
     /// Sets a user's password as an administrator; every session of the user ends.
-    pub async fn set_user_password(&self, user: &UserRef, password: &Password) -> EngineResult<()> {
+    pub async fn set_user_password(
+        &self,
+        by: &crate::domain::Actor,
+        user: &UserRef,
+        password: &Password,
+    ) -> EngineResult<()> {
         let found = self.user(user).await?;
         let hash = self.hash_new_password(password, &found.email).await?;
         self.store_new_password(&found, &hash).await?;
         self.end_user_sessions(&found.id).await?;
         self.audit(Event {
+            actor: Some(by),
             kind: "password_set",
             outcome: "success",
             user_id: Some(&found.id),

@@ -4,6 +4,7 @@
 //! which backend runs.
 //! The database enforces uniqueness; violations come back as [`StoreError::Conflict`].
 
+mod admin_tokens;
 mod applications;
 mod audit;
 mod factors;
@@ -21,8 +22,9 @@ mod statements;
 mod tokens;
 mod users;
 
+pub use admin_tokens::AdminTokenStore;
 pub use applications::ApplicationStore;
-pub use audit::AuditStore;
+pub use audit::{AuditFilter, AuditStore};
 pub use factors::FactorStore;
 pub use housekeeping::Housekeeping;
 pub use import::ImportStore;
@@ -133,6 +135,7 @@ pub trait Store:
     + AuditStore
     + OutboxStore
     + TokenStore
+    + AdminTokenStore
     + KeyStore
     + FactorStore
     + Housekeeping

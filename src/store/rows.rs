@@ -3,10 +3,10 @@
 
 use super::{StoreError, StoreResult};
 use crate::domain::{
-    Application, Assurance, AuditEvent, Challenge, ChallengePurpose, ChallengeStatus, Factor,
-    FactorKind, FactorStatus, Membership, MembershipStatus, MfaPolicy, OrgKind, OrgStatus,
-    Organization, OutboxMessage, PasswordHash, PasswordState, Realm, Role, Session, SessionKind,
-    StoredSigningKey, User, UserStatus,
+    Actor, AdminScope, AdminToken, Application, Assurance, AuditEvent, Challenge, ChallengePurpose,
+    ChallengeStatus, Factor, FactorKind, FactorStatus, Membership, MembershipStatus, MfaPolicy,
+    OrgKind, OrgStatus, Organization, OutboxMessage, PasswordHash, PasswordState, Realm, Role,
+    Session, SessionKind, StoredSigningKey, User, UserStatus,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -260,10 +260,12 @@ pub struct AuditRow {
     at: i64,
     kind: String,
     outcome: String,
+    actor: String,
     user_id: Option<String>,
     identifier: Option<String>,
     application_id: Option<String>,
     source: Option<String>,
+    detail: Option<String>,
 }
 
 impl TryFrom<AuditRow> for AuditEvent {
@@ -274,10 +276,12 @@ impl TryFrom<AuditRow> for AuditEvent {
             at: time_of(r.at, "audit_events.at")?,
             kind: r.kind,
             outcome: r.outcome,
+            actor: parsed(Actor::parse(&r.actor), "audit_events.actor")?,
             user_id: r.user_id,
             identifier: r.identifier,
             application_id: r.application_id,
             source: r.source,
+            detail: r.detail,
         })
     }
 }
@@ -383,5 +387,31 @@ impl TryFrom<OwnedFactorRow> for (String, Factor) {
     type Error = StoreError;
     fn try_from(r: OwnedFactorRow) -> StoreResult<Self> {
         Ok((r.user_id, Factor::try_from(r.factor)?))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AdminTokenRow {
+    id: String,
+    name: String,
+    scope: String,
+    created_at: i64,
+    expires_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<AdminTokenRow> for AdminToken {
+    type Error = StoreError;
+    fn try_from(r: AdminTokenRow) -> StoreResult<Self> {
+        Ok(AdminToken {
+            id: r.id,
+            name: r.name,
+            scope: parsed(AdminScope::parse(&r.scope), "admin_tokens.scope")?,
+            created_at: time_of(r.created_at, "admin_tokens.created_at")?,
+            expires_at: time_of(r.expires_at, "admin_tokens.expires_at")?,
+            last_used_at: opt_time(r.last_used_at, "admin_tokens.last_used_at")?,
+            revoked_at: opt_time(r.revoked_at, "admin_tokens.revoked_at")?,
+        })
     }
 }

@@ -136,6 +136,7 @@ macro_rules! sql_impl {
             for<'r> $crate::store::rows::OutboxRow: sqlx::FromRow<'r, DB::Row>,
             for<'r> $crate::store::rows::KeyRow: sqlx::FromRow<'r, DB::Row>,
             for<'r> $crate::store::rows::ChallengeRow: sqlx::FromRow<'r, DB::Row>,
+            for<'r> $crate::store::rows::AdminTokenRow: sqlx::FromRow<'r, DB::Row>,
         {
             $($body)*
         }

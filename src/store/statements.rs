@@ -221,11 +221,16 @@ pub(super) const TRIM_PASSWORD_HISTORY: &str = "DELETE FROM password_history WHE
 pub(super) const SETTING: &str = "SELECT value FROM settings WHERE key = $1";
 pub(super) const SET_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
-pub(super) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, kind, outcome, user_id, identifier, \
-     application_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-pub(super) const AUDIT_EVENTS: &str = "SELECT id, at, kind, outcome, user_id, identifier, application_id, source \
-     FROM audit_events WHERE ($1 IS NULL OR user_id = $1 OR identifier = $4 OR identifier = $5) \
-     AND at >= $2 ORDER BY at DESC, id LIMIT $3";
+pub(super) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, kind, outcome, actor, user_id, \
+     identifier, application_id, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+/// Newest first, after a cursor `($9, $10)`: the events of a user (by id, or naming her email
+/// `$2` or username `$3`), of a kind, outcome or actor, between two times.
+pub(super) const AUDIT_EVENTS: &str = "SELECT id, at, kind, outcome, actor, user_id, identifier, \
+     application_id, source, detail FROM audit_events \
+     WHERE ($1 IS NULL OR user_id = $1 OR identifier = $2 OR identifier = $3) \
+     AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR actor = $6) \
+     AND at >= $7 AND at <= $8 AND (at < $9 OR (at = $9 AND id > $10)) \
+     ORDER BY at DESC, id LIMIT $11";
 pub(super) const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, at, channel, recipient, subject, body) VALUES ($1, $2, $3, $4, $5, $6)";
 pub(super) const OUTBOX: &str =
     "SELECT id, at, channel, recipient, subject, body FROM outbox ORDER BY at DESC, id LIMIT $1";
@@ -273,7 +278,13 @@ pub(super) const SWEEP_AUDIT: &str = "DELETE FROM audit_events WHERE at < $1";
 pub(super) const SWEEP_OUTBOX: &str = "DELETE FROM outbox WHERE at < $1";
 pub(super) const SWEEP_RATE_LIMITS: &str = "DELETE FROM rate_limits WHERE tat < $1";
 
-pub(super) const INSERT_ADMIN_TOKEN: &str =
-    "INSERT INTO admin_tokens (token_hash, name, created_at) VALUES ($1, $2, $3)";
-pub(super) const ADMIN_TOKEN_EXISTS: &str =
-    "SELECT token_hash FROM admin_tokens WHERE token_hash = $1";
+pub(super) const INSERT_ADMIN_TOKEN: &str = "INSERT INTO admin_tokens (token_hash, id, name, scope, \
+     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub(super) const ADMIN_TOKEN: &str = "SELECT id, name, scope, created_at, expires_at, last_used_at, \
+     revoked_at FROM admin_tokens WHERE token_hash = $1";
+pub(super) const ADMIN_TOKENS: &str = "SELECT id, name, scope, created_at, expires_at, last_used_at, \
+     revoked_at FROM admin_tokens ORDER BY created_at DESC, id";
+pub(super) const REVOKE_ADMIN_TOKEN: &str = "UPDATE admin_tokens SET revoked_at = $2 \
+     WHERE (id = $1 OR name = $1) AND revoked_at IS NULL AND expires_at > $2";
+pub(super) const TOUCH_ADMIN_TOKEN: &str = "UPDATE admin_tokens SET last_used_at = $2 \
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)";

@@ -1,4 +1,4 @@
-//! Single-use tokens and admin tokens, by SHA-256.
+//! Single-use tokens (activation, password reset), by SHA-256.
 
 use super::StoreResult;
 use super::rows::ts;
@@ -7,7 +7,7 @@ use super::statements as sql;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-/// Single-use tokens and admin tokens, by SHA-256.
+/// Single-use tokens, by SHA-256.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     /// Stores a single-use token (by SHA-256).
@@ -34,15 +34,6 @@ pub trait TokenStore: Send + Sync {
         purpose: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<String>>;
-    /// Stores an admin token (by SHA-256).
-    async fn insert_admin_token(
-        &self,
-        token_hash: &str,
-        name: &str,
-        at: OffsetDateTime,
-    ) -> StoreResult<()>;
-    /// Whether an admin token (by SHA-256) exists.
-    async fn admin_token_exists(&self, token_hash: &str) -> StoreResult<bool>;
 }
 
 sql_impl! {
@@ -92,29 +83,6 @@ sql_impl! {
                 now,
             )
             .await
-        }
-
-        async fn insert_admin_token(
-            &self,
-            token_hash: &str,
-            name: &str,
-            at: OffsetDateTime,
-        ) -> StoreResult<()> {
-            sqlx::query(sql::INSERT_ADMIN_TOKEN)
-                .bind(token_hash)
-                .bind(name)
-                .bind(ts(at))
-                .execute(&self.pool)
-                .await?;
-            Ok(())
-        }
-
-        async fn admin_token_exists(&self, token_hash: &str) -> StoreResult<bool> {
-            let row: Option<(String,)> = sqlx::query_as(sql::ADMIN_TOKEN_EXISTS)
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-            Ok(row.is_some())
         }
     }
 }

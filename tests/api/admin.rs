@@ -224,12 +224,7 @@ async fn a_deleted_user_is_gone_with_her_sessions_and_the_audit_keeps_her_events
     let users = app.instance.engine.list_users().await.unwrap();
     assert_eq!(users.len(), 1, "bo stays");
 
-    let events: Vec<Value> = app
-        .get_auth("/v1/admin/audit", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events: Vec<Value> = app.audit(&admin, "").await;
     let hers: Vec<&str> = events
         .iter()
         .filter(|e| e["user_id"] == "1001")

@@ -659,7 +659,11 @@ async fn maintenance_and_unknown_paths_in_the_face_shape(backend: Backend) {
         answer(huge).await,
         (413, failure(413, "Request entity too large.", None))
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     let down = login(&app, ann()).await;
     assert_eq!(down.headers()["retry-after"], "120");
     assert_eq!(

@@ -87,7 +87,7 @@ async fn parallel(app: &TestApp, passwords: Vec<&'static str>) -> Vec<u16> {
 }
 
 async fn lockouts(app: &TestApp) -> usize {
-    let events = app.instance.engine.audit_events(None, None).await.unwrap();
+    let events = app.events().await;
     events.iter().filter(|e| e.kind == "lockout").count()
 }
 

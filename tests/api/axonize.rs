@@ -471,7 +471,11 @@ async fn maintenance_and_unknown_paths_in_the_face_shape(backend: Backend) {
         answer(post(&app, "nothing_here", json!({})).await).await,
         (404, error("Not found."))
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     let down = login(&app, Some(MAIN), credentials()).await;
     assert_eq!(down.headers()["retry-after"], "120");
     assert_eq!(

@@ -3,11 +3,15 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, code_of};
+use serde_json::Value;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
-both_backends!(cli_commands_act_on_the_shared_store);
+both_backends!(
+    cli_commands_act_on_the_shared_store,
+    cli_prints_json_and_manages_admin_tokens
+);
 
 struct Run {
     ok: bool,
@@ -72,6 +76,11 @@ async fn serve_starts_with_nothing_and_stops_gracefully_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    // What the container's HEALTHCHECK runs.
+    let listen = [("DOORWARD_LISTEN", address.as_str())];
+    let probe = doorward(&["health"], &listen, None).await;
+    assert!(probe.ok, "{}", probe.stderr);
+    assert!(probe.stdout.contains("/readyz: 200"), "{}", probe.stdout);
 
     let pid = child.id().unwrap().to_string();
     let killed = Command::new("kill")
@@ -85,6 +94,8 @@ async fn serve_starts_with_nothing_and_stops_gracefully_on_sigterm() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "graceful exit, got {status}");
+    let probe = doorward(&["health"], &listen, None).await;
+    assert!(!probe.ok, "a stopped server is not healthy");
 }
 
 #[tokio::test]
@@ -309,4 +320,109 @@ async fn doorward_variables_that_are_not_keys_are_warned_about_and_start_up_goes
         !run.stderr.contains("tcp://10.0.0.7"),
         "values are never logged"
     );
+}
+
+async fn cli_prints_json_and_manages_admin_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let env = [("DOORWARD_DATABASE_URL", app.database_url())];
+    let json_of = |run: &Run| -> serde_json::Value {
+        assert!(run.ok, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+    };
+
+    let created = doorward(
+        &[
+            "--output",
+            "json",
+            "admin",
+            "token",
+            "create",
+            "--name",
+            "deploy",
+            "--scope",
+            "users",
+            "--expires-in",
+            "30d",
+        ],
+        &env,
+        None,
+    )
+    .await;
+    let record = json_of(&created);
+    assert_eq!(record["name"], "deploy");
+    assert_eq!(record["scope"], "users");
+    let token = record["token"].as_str().unwrap().to_owned();
+    let made = app
+        .post_auth(
+            "/v1/admin/users",
+            &token,
+            serde_json::json!({"email": "cy@example.test"}),
+        )
+        .await;
+    assert_eq!(made.status(), 201, "a users token creates users");
+    assert_eq!(app.get_auth("/v1/admin/tokens", &token).await.status(), 403);
+
+    let users = json_of(&doorward(&["user", "list", "--output", "json"], &env, None).await);
+    assert_eq!(users[0]["email"], "cy@example.test");
+    assert!(users[0].get("password_hash").is_none());
+
+    let listed = doorward(&["admin", "token", "list", "--output", "json"], &env, None).await;
+    assert!(
+        !listed.stdout.contains(&token),
+        "never a secret in a listing"
+    );
+    let listed = json_of(&listed);
+    assert_eq!(listed[0]["name"], "deploy");
+
+    let revoked = doorward(&["admin", "token", "revoke", "deploy"], &env, None).await;
+    assert!(revoked.ok, "{}", revoked.stderr);
+    assert_eq!(app.get_auth("/v1/admin/users", &token).await.status(), 401);
+    let again = doorward(&["admin", "token", "revoke", "deploy"], &env, None).await;
+    assert!(!again.ok, "nothing live to revoke");
+
+    // The CLI is the actor of what it does.
+    let admin = app.admin_token().await;
+    let events = app.audit(&admin, "kind=admin_token_revoked").await;
+    let outcomes: Vec<&Value> = events.iter().map(|e| &e["outcome"]).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        outcomes.contains(&&Value::from("success"))
+            && outcomes.contains(&&Value::from("not_found"))
+    );
+    assert!(events.iter().all(|e| e["actor"] == "cli"), "{events:?}");
+
+    // Enumerated arguments are clap value enums: a wrong one is refused, naming the choices.
+    let wrong = doorward(&["admin", "token", "create", "--scope", "root"], &env, None).await;
+    assert!(!wrong.ok);
+    assert!(wrong.stderr.contains("security"), "{}", wrong.stderr);
+}
+
+#[tokio::test]
+async fn completions_and_the_man_page_are_generated_without_a_store() {
+    // A store that cannot be reached: these commands never open it.
+    let nowhere = [(
+        "DOORWARD_DATABASE_URL",
+        "postgres://nobody@127.0.0.1:1/none",
+    )];
+    let bash = doorward(&["completions", "bash"], &nowhere, None).await;
+    assert!(bash.ok, "{}", bash.stderr);
+    assert!(
+        bash.stdout.contains("_doorward()"),
+        "a bash completion function"
+    );
+    assert!(bash.stdout.contains("revoke"), "subcommands are completed");
+    let zsh = doorward(&["completions", "zsh"], &nowhere, None).await;
+    assert!(
+        zsh.stdout.starts_with("#compdef doorward"),
+        "{}",
+        zsh.stdout
+    );
+    let man = doorward(&["man"], &nowhere, None).await;
+    assert!(man.ok, "{}", man.stderr);
+    assert!(
+        man.stdout.contains(".TH doorward 1"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+    assert!(man.stdout.contains("completions"));
 }

@@ -100,7 +100,7 @@ async fn listed_origins_get_cors_and_others_nothing(backend: Backend) {
     let other = app.another_instance().await;
     other
         .engine
-        .import_json(
+        .import_json(&doorward::domain::Actor::Cli,
             json!({"applications": [{"name": "Shop", "cors_origins": ["https://shop.example.test"]}]})
                 .to_string()
                 .as_bytes(),
@@ -128,6 +128,7 @@ async fn listed_origins_get_cors_and_others_nothing(backend: Backend) {
         .instance
         .engine
         .import_json(
+            &doorward::domain::Actor::Cli,
             json!({"applications": [{"name": "Bad", "cors_origins": ["https://x.test/path"]}]})
                 .to_string()
                 .as_bytes(),

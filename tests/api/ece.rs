@@ -177,13 +177,7 @@ const HOSTILE: [&str; 44] = [
 async fn hostile_paths_are_refused_and_never_redirect(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     provision(&app).await;
-    let before = app
-        .instance
-        .engine
-        .audit_events(None, None)
-        .await
-        .unwrap()
-        .len();
+    let before = app.events().await.len();
     for path in HOSTILE {
         let response = login(
             &app,
@@ -201,13 +195,7 @@ async fn hostile_paths_are_refused_and_never_redirect(backend: Backend) {
             "{path:?}"
         );
     }
-    let after = app
-        .instance
-        .engine
-        .audit_events(None, None)
-        .await
-        .unwrap()
-        .len();
+    let after = app.events().await.len();
     assert_eq!(before, after, "no sign-in was even attempted");
     let typed = login(
         &app,
@@ -384,7 +372,11 @@ async fn auth_info_methods_rate_limits_and_maintenance(backend: Backend) {
     let (status, code, _) = error_of(limited).await;
     assert_eq!((status, code.as_str()), (429, "root.too_many_requests"));
 
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     let down = get(&app, "/users/auth/methods", None).await;
     assert_eq!(down.headers()["retry-after"], "120");
     let (status, code, _) = error_of(down).await;

@@ -3,6 +3,7 @@
 
 use doorward::clock::ManualClock;
 use doorward::config::{Config, DatabaseUrl};
+use doorward::domain::Actor;
 use doorward::engine::Engine;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -216,7 +217,7 @@ impl TestApp {
     pub async fn import(&self, doc: Value) -> doorward::engine::ImportReport {
         self.instance
             .engine
-            .import_json(doc.to_string().as_bytes())
+            .import_json(&Actor::Cli, doc.to_string().as_bytes())
             .await
             .expect("import")
     }
@@ -254,16 +255,54 @@ impl TestApp {
         body["token"].as_str().unwrap().to_owned()
     }
 
+    /// A new admin token of scope `all`.
     pub async fn admin_token(&self) -> String {
+        let name = format!("test-{}", uuid::Uuid::new_v4().simple());
+        self.scoped_admin_token(&name, doorward::domain::AdminScope::All)
+            .await
+    }
+
+    /// A new admin token with a name and a scope.
+    pub async fn scoped_admin_token(
+        &self,
+        name: &str,
+        scope: doorward::domain::AdminScope,
+    ) -> String {
         use secrecy::ExposeSecret;
-        let token = self
+        let new = doorward::engine::NewAdminToken {
+            name: name.to_owned(),
+            scope,
+            lifetime: doorward::engine::ADMIN_TOKEN_LIFETIME,
+        };
+        let (_, token) = self
             .instance
             .engine
-            .create_admin_token("test")
+            .create_admin_token(&Actor::Cli, new)
             .await
             .unwrap();
         token.expose_secret().to_owned()
     }
+
+    /// The first page of `GET /v1/admin/audit?{query}` (the events, newest first).
+    pub async fn audit(&self, admin: &str, query: &str) -> Vec<Value> {
+        let response = self
+            .get_auth(&format!("/v1/admin/audit?{query}"), admin)
+            .await;
+        assert_eq!(response.status(), 200, "audit query {query}");
+        let page: Value = response.json().await.unwrap();
+        page["events"].as_array().expect("events").clone()
+    }
+
+    /// Every audit event, newest first.
+    pub async fn events(&self) -> Vec<doorward::domain::AuditEvent> {
+        all_events(&self.instance.engine).await
+    }
+}
+
+/// Every audit event an engine has recorded, newest first.
+pub async fn all_events(engine: &doorward::engine::Engine) -> Vec<doorward::domain::AuditEvent> {
+    let query = doorward::engine::AuditQuery::default();
+    engine.audit_page(&query).await.expect("audit").events
 }
 
 impl Instance {

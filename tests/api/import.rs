@@ -83,7 +83,7 @@ async fn bad_file_is_refused_whole_with_its_path(backend: Backend) {
     let error = app
         .instance
         .engine
-        .import_json(doc.to_string().as_bytes())
+        .import_json(&doorward::domain::Actor::Cli, doc.to_string().as_bytes())
         .await
         .unwrap_err();
     match error {
@@ -106,7 +106,7 @@ async fn bad_file_is_refused_whole_with_its_path(backend: Backend) {
     let error = app
         .instance
         .engine
-        .import_json(doc.to_string().as_bytes())
+        .import_json(&doorward::domain::Actor::Cli, doc.to_string().as_bytes())
         .await
         .unwrap_err();
     assert!(
@@ -198,7 +198,7 @@ async fn an_empty_or_short_totp_secret_is_refused_and_nothing_is_written(backend
         let refused = app
             .instance
             .engine
-            .import_json(doc.to_string().as_bytes())
+            .import_json(&doorward::domain::Actor::Cli, doc.to_string().as_bytes())
             .await
             .unwrap_err();
         match refused {
@@ -361,6 +361,7 @@ async fn listed_items_are_upserted_and_removed_only_when_asked(backend: Backend)
         .instance
         .engine
         .import_json_with(
+            &doorward::domain::Actor::Cli,
             json!({"users": [{"email": "ann@example.test",
                 "memberships": [{"organization": "100", "role": "owner"}],
                 "factors": [{"type": "email", "status": "active"}]}]})
@@ -370,6 +371,7 @@ async fn listed_items_are_upserted_and_removed_only_when_asked(backend: Backend)
                 replace: true,
                 dry_run: false,
             },
+            &|_| {},
         )
         .await
         .unwrap();

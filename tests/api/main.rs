@@ -7,6 +7,7 @@ mod peers;
 
 mod accounts;
 mod admin;
+mod admin_tokens;
 mod amplify;
 mod attack;
 mod audit;

@@ -100,7 +100,7 @@ async fn sms_code_from_the_webhook_finishes_the_sign_in(backend: Backend) {
     );
     // The pending token is spent: it never becomes the full one.
     assert_eq!(finish(&app, mfa_token, &code).await.status(), 401);
-    let events = app.instance.engine.audit_events(None, None).await.unwrap();
+    let events = app.events().await;
     let kinds: Vec<_> = events
         .iter()
         .map(|e| (e.kind.as_str(), e.outcome.as_str()))
@@ -501,7 +501,7 @@ async fn users_switch_their_own_mfa_and_off_needs_a_step_up(backend: Backend) {
         "the second factor of a sign-in counts as a step-up"
     );
     assert_eq!(app.login("ann@example.test", PASSWORD).await.status(), 200);
-    let events = app.instance.engine.audit_events(None, None).await.unwrap();
+    let events = app.events().await;
     let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
     assert!(kinds.contains(&"mfa_enabled") && kinds.contains(&"mfa_disabled"));
 }

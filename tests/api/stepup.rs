@@ -212,7 +212,7 @@ async fn removing_a_factor_needs_a_step_up_that_expires(backend: Backend) {
     assert_eq!(listed["factors"], json!([]));
     assert_eq!(delete().await.unwrap().status(), 404);
 
-    let events = app.instance.engine.audit_events(None, None).await.unwrap();
+    let events = app.events().await;
     let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
     for kind in ["factor_enrol:sms", "factor_remove:sms", "stepup"] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");

@@ -213,7 +213,12 @@ async fn rotated_keys_keep_old_tokens_valid_until_they_expire(backend: Backend) 
     let (app, session) = app_with_orgs(backend).await;
     let old = access_token(&app, &session, "100").await;
     let old_kid = jsonwebtoken::decode_header(&old).unwrap().kid.unwrap();
-    let new_kid = app.instance.engine.rotate_keys().await.unwrap();
+    let new_kid = app
+        .instance
+        .engine
+        .rotate_keys(&doorward::domain::Actor::Cli)
+        .await
+        .unwrap();
 
     let new = access_token(&app, &session, "100").await;
     assert_eq!(
@@ -400,7 +405,11 @@ async fn sealed_signing_keys_open_only_with_their_encryption_key(backend: Backen
 async fn a_rotation_elsewhere_reaches_running_instances_within_a_minute(backend: Backend) {
     let (app, session) = app_with_orgs(backend).await;
     let other = app.another_instance().await;
-    let new_kid = other.engine.rotate_keys().await.unwrap();
+    let new_kid = other
+        .engine
+        .rotate_keys(&doorward::domain::Actor::Cli)
+        .await
+        .unwrap();
     assert_eq!(app.get_auth("/v1/session", &session).await.status(), 200);
     app.advance(Duration::minutes(1));
     let token = access_token(&app, &session, "100").await;

@@ -758,7 +758,11 @@ async fn maintenance_and_unknown_paths_in_the_face_shape(backend: Backend) {
     let method = call(&app, Method::GET, "/login_with_password", None, None).await;
     assert_eq!(answer(method).await, (405, String::new()));
 
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     let down = login(&app, PASSWORD).await;
     let headers = down.headers().clone();
     assert_eq!(answer(down).await, (503, String::new()));

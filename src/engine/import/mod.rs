@@ -12,7 +12,9 @@ pub use format::ImportDocument;
 
 use super::{Engine, EngineResult};
 use crate::crypto::token;
-use crate::domain::{Application, MfaPolicy, OrgKind, OrgStatus, Organization, PasswordHash};
+use crate::domain::{
+    Actor, Application, MfaPolicy, OrgKind, OrgStatus, Organization, PasswordHash,
+};
 use crate::store::ImportBatch;
 use format::{ApplicationEntry, OrganizationEntry, invalid};
 use serde::Serialize;
@@ -30,6 +32,17 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// The counts in words, for the audit trail.
+    fn summary(&self, options: ImportOptions) -> String {
+        format!(
+            "created {}, updated {}, unchanged {}{}",
+            self.created,
+            self.updated,
+            self.unchanged,
+            if options.replace { " (replace)" } else { "" }
+        )
+    }
+
     fn count<T: PartialEq>(&mut self, existing: Option<&T>, new: &T) -> bool {
         match existing {
             None => self.created += 1,
@@ -53,27 +66,47 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
+/// How far an import has come: users are checked (and their plain passwords hashed) one by
+/// one, then everything is written in one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImportProgress {
+    /// Users checked so far.
+    pub users_done: usize,
+    /// Users in the document.
+    pub users_total: usize,
+    /// Whether the checks are over and the transaction is being written.
+    pub writing: bool,
+}
+
+/// Where an import reports its progress (a terminal line, a streamed response).
+pub type ProgressSink<'a> = &'a (dyn Fn(ImportProgress) + Send + Sync);
+
 impl Engine {
     /// Parses and imports a JSON document, adding to what exists.
-    pub async fn import_json(&self, json: &[u8]) -> EngineResult<ImportReport> {
-        self.import_json_with(json, ImportOptions::default()).await
+    pub async fn import_json(&self, by: &Actor, json: &[u8]) -> EngineResult<ImportReport> {
+        self.import_json_with(by, json, ImportOptions::default(), &|_| {})
+            .await
     }
 
-    /// Parses and imports a JSON document with options.
+    /// Parses and imports a JSON document with options, reporting progress.
     pub async fn import_json_with(
         &self,
+        by: &Actor,
         json: &[u8],
         options: ImportOptions,
+        progress: ProgressSink<'_>,
     ) -> EngineResult<ImportReport> {
         let doc = format::parse(json)?;
-        self.import(&doc, options).await
+        self.import(by, &doc, options, progress).await
     }
 
-    /// Imports a parsed document: all of it, or nothing.
+    /// Imports a parsed document: all of it, or nothing. Audited with its counts.
     pub async fn import(
         &self,
+        by: &Actor,
         doc: &ImportDocument,
         options: ImportOptions,
+        progress: ProgressSink<'_>,
     ) -> EngineResult<ImportReport> {
         format::validate(doc)?;
         let mut report = ImportReport::default();
@@ -111,10 +144,20 @@ impl Engine {
             if report.count(existing.as_ref(), &planned) {
                 batch.users.push(planned);
             }
+            progress(ImportProgress {
+                users_done: i + 1,
+                users_total: doc.users.len(),
+                writing: false,
+            });
         }
         if options.dry_run {
             return Ok(report);
         }
+        progress(ImportProgress {
+            users_done: doc.users.len(),
+            users_total: doc.users.len(),
+            writing: true,
+        });
         self.store.apply_import(&batch).await?;
         self.cors.clear();
         self.audit(super::audit::Event {
@@ -127,6 +170,8 @@ impl Engine {
             } else {
                 "success"
             },
+            actor: Some(by),
+            detail: Some(&report.summary(options)),
             ..super::audit::Event::default()
         })
         .await;

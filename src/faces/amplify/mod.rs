@@ -268,7 +268,7 @@ impl From<EngineError> for AmplifyError {
                 "Your organization requires approval. You will be notified by email when the organization is approved.",
             )
             .internal(7),
-            EngineError::ApplicationForbidden => fail(
+            EngineError::ApplicationForbidden | EngineError::InsufficientScope(_) => fail(
                 S::FORBIDDEN,
                 "You do not have access privileges to view this content.",
             ),

@@ -196,6 +196,7 @@ impl From<EngineError> for AxonizeError {
             | EngineError::IdpRequired
             | EngineError::ConsumerAccessDisabled
             | EngineError::ApplicationForbidden
+            | EngineError::InsufficientScope(_)
             | EngineError::CurrentPasswordIncorrect => fail(S::UNAUTHORIZED, INVALID_LOGIN),
             EngineError::DirectoryFailed(cause) => {
                 crate::http::report_failure(&crate::engine::Failure::new(cause.clone()));

@@ -185,6 +185,7 @@ impl From<EngineError> for EceError {
             | EngineError::IdpRequired
             | EngineError::ConsumerAccessDisabled
             | EngineError::ApplicationForbidden
+            | EngineError::InsufficientScope(_)
             | EngineError::CurrentPasswordIncorrect => unauthenticated(UNAUTHENTICATED),
             EngineError::AccountPendingActivation => unauthenticated(
                 "The supplied authentication is invalid: the account is not activated.",

@@ -1,9 +1,9 @@
 //! `/v1/admin/*`: provisioning and user administration, with an admin token.
 
-use super::extract::{Admin, JsonBody, RawJson, bad_parameter};
+use super::extract::{Admin, All, JsonBody, RawJson, Read, Security, Users, bad_parameter};
 use super::problem::Problem;
 use super::view::AdminUserView;
-use crate::domain::{AuditEvent, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
+use crate::domain::{Actor, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
 use crate::engine::{ImportOptions, ImportReport, NewUser, UserChanges, UserRef};
 use crate::http::AppState;
 use axum::Json;
@@ -27,7 +27,7 @@ pub struct ImportQuery {
 /// `POST /v1/admin/import[?replace=true][&dry_run=true]`: the import document as the body.
 pub async fn import(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<All>,
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     RawJson(body): RawJson,
 ) -> Result<Json<ImportReport>, Problem> {
@@ -37,13 +37,18 @@ pub async fn import(
         replace: query.replace,
         dry_run: query.dry_run,
     };
-    Ok(Json(state.engine.import_json_with(&body, options).await?))
+    Ok(Json(
+        state
+            .engine
+            .import_json_with(&by, &body, options, &|_| {})
+            .await?,
+    ))
 }
 
 /// `GET /v1/admin/users`.
 pub async fn list_users(
     State(state): State<AppState>,
-    _: Admin,
+    _: Admin<Read>,
 ) -> Result<Json<Vec<AdminUserView>>, Problem> {
     let users = state.engine.list_users().await?;
     Ok(Json(users.iter().map(AdminUserView::from).collect()))
@@ -63,11 +68,11 @@ pub struct NewUserBody {
 /// `POST /v1/admin/users`.
 pub async fn create_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Users>,
     JsonBody(body): JsonBody<NewUserBody>,
 ) -> Result<(StatusCode, Json<AdminUserView>), Problem> {
     let new = parse_new_user(body).map_err(Problem::validation)?;
-    let user = state.engine.create_user(new).await?;
+    let user = state.engine.create_user(&by, new).await?;
     Ok((StatusCode::CREATED, Json(AdminUserView::from(&user))))
 }
 
@@ -105,11 +110,12 @@ fn user_ref(raw: &str) -> Result<UserRef, Problem> {
 
 async fn set_status(
     state: &AppState,
+    by: &Actor,
     raw: &str,
     status: UserStatus,
 ) -> Result<Json<AdminUserView>, Problem> {
     let user = user_ref(raw)?;
-    let user = state.engine.set_user_status(&user, status).await?;
+    let user = state.engine.set_user_status(by, &user, status).await?;
     Ok(Json(AdminUserView::from(&user)))
 }
 
@@ -133,7 +139,7 @@ fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Stri
 /// `PATCH /v1/admin/users/{user}`: changes one field of a user, or a few, and nothing else.
 pub async fn update_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Users>,
     Path(user): Path<String>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> Result<Json<AdminUserView>, Problem> {
@@ -155,7 +161,7 @@ pub async fn update_user(
         phone: patch.phone,
         mfa: patch.mfa,
     };
-    let updated = state.engine.update_user(&user, changes).await?;
+    let updated = state.engine.update_user(&by, &user, changes).await?;
     Ok(Json(AdminUserView::from(&updated)))
 }
 
@@ -163,39 +169,39 @@ pub async fn update_user(
 /// go with it; the audit trail keeps its events.
 pub async fn delete_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Users>,
     Path(user): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    state.engine.delete_user(&user_ref(&user)?).await?;
+    state.engine.delete_user(&by, &user_ref(&user)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v1/admin/users/{user}/disable`: ends every session of the user.
 pub async fn disable_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Users>,
     Path(user): Path<String>,
 ) -> Result<Json<AdminUserView>, Problem> {
-    set_status(&state, &user, UserStatus::Disabled).await
+    set_status(&state, &by, &user, UserStatus::Disabled).await
 }
 
 /// `POST /v1/admin/users/{user}/enable`.
 pub async fn enable_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Users>,
     Path(user): Path<String>,
 ) -> Result<Json<AdminUserView>, Problem> {
-    set_status(&state, &user, UserStatus::Active).await
+    set_status(&state, &by, &user, UserStatus::Active).await
 }
 
 /// `POST /v1/admin/users/{user}/unlock`: lifts every lock on the user's email and username.
 pub async fn unlock_user(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Security>,
     Path(user): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let user = user_ref(&user)?;
-    let was_locked = state.engine.unlock_user(&user).await?;
+    let was_locked = state.engine.unlock_user(&by, &user).await?;
     Ok(Json(json!({"unlocked": was_locked})))
 }
 
@@ -209,14 +215,17 @@ pub struct SetPasswordBody {
 /// `POST /v1/admin/users/{user}/password`: ends every session of the user.
 pub async fn set_password(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Users>,
     Path(user): Path<String>,
     JsonBody(body): JsonBody<SetPasswordBody>,
 ) -> Result<StatusCode, Problem> {
     let user = user_ref(&user)?;
     let password = Password::parse(body.password)
         .map_err(|reason| Problem::validation(vec![FieldError::new("password", reason)]))?;
-    state.engine.set_user_password(&user, &password).await?;
+    state
+        .engine
+        .set_user_password(&by, &user, &password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,49 +237,24 @@ pub struct MaintenanceBody {
 }
 
 /// `GET /v1/admin/maintenance`.
-pub async fn maintenance(State(state): State<AppState>, _: Admin) -> Json<Value> {
+pub async fn maintenance(State(state): State<AppState>, _: Admin<Read>) -> Json<Value> {
     Json(json!({"enabled": state.engine.maintenance().await}))
 }
 
 /// `POST /v1/admin/maintenance {"enabled"}`: holds for every instance within a second.
 pub async fn set_maintenance(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Security>,
     JsonBody(body): JsonBody<MaintenanceBody>,
 ) -> Result<Json<Value>, Problem> {
-    state.engine.set_maintenance(body.enabled).await?;
+    state.engine.set_maintenance(&by, body.enabled).await?;
     Ok(Json(json!({"enabled": body.enabled})))
-}
-
-/// The query of `GET /v1/admin/audit`.
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    user: Option<String>,
-    since: Option<String>,
-}
-
-/// `GET /v1/admin/audit?user=…&since=…` (`user` an id or email, `since` RFC 3339).
-pub async fn audit(
-    State(state): State<AppState>,
-    _: Admin,
-    query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<AuditEvent>>, Problem> {
-    let axum::extract::Query(query) =
-        query.map_err(|_| bad_parameter("query", "expected user and since"))?;
-    let user = query.user.as_deref().map(user_ref).transpose()?;
-    let since = query
-        .since
-        .as_deref()
-        .map(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339))
-        .transpose()
-        .map_err(|_| bad_parameter("since", "must be an RFC 3339 time"))?;
-    Ok(Json(state.engine.audit_events(user.as_ref(), since).await?))
 }
 
 /// `GET /v1/admin/outbox`: messages kept instead of being sent, newest first.
 pub async fn outbox(
     State(state): State<AppState>,
-    _: Admin,
+    _: Admin<Read>,
 ) -> Result<Json<Vec<OutboxMessage>>, Problem> {
     Ok(Json(state.engine.outbox().await?))
 }

@@ -4,7 +4,7 @@
 
 use super::Native;
 use super::problem::Problem;
-use crate::domain::FieldError;
+use crate::domain::{Actor, AdminScope, FieldError};
 use crate::http::AppState;
 use crate::http::{Bearer, Face};
 use axum::body::Bytes;
@@ -12,6 +12,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
 /// A JSON body, parsed; any failure is a problem response.
 pub struct JsonBody<T>(pub T);
@@ -94,16 +95,50 @@ fn field_reason(message: &str) -> String {
         .to_owned()
 }
 
-/// An authorised administrator.
-pub struct Admin;
+/// What an admin route needs of the token's scope, as a type: `Admin<Users>` is a handler
+/// argument that only a `users` (or `all`) token gets past.
+pub trait Needs {
+    /// The scope.
+    const SCOPE: AdminScope;
+}
 
-impl FromRequestParts<AppState> for Admin {
+macro_rules! needs {
+    ($($(#[$meta:meta])* $name:ident = $scope:ident;)+) => {$(
+        $(#[$meta])*
+        pub struct $name;
+        impl Needs for $name {
+            const SCOPE: AdminScope = AdminScope::$scope;
+        }
+    )+};
+}
+
+needs! {
+    /// Reading (any live token).
+    Read = Read;
+    /// Changing users.
+    Users = Users;
+    /// Changing organisations, applications and memberships.
+    Orgs = Orgs;
+    /// Unlocks, maintenance, keys and admin tokens.
+    Security = Security;
+    /// Everything (imports).
+    All = All;
+}
+
+/// An authorised administrator whose token's scope covers `N`; carries the actor its actions
+/// are recorded under.
+pub struct Admin<N: Needs>(pub Actor, pub PhantomData<N>);
+
+impl<N: Needs> FromRequestParts<AppState> for Admin<N> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let Bearer(token, _) = Bearer::<Native>::from_request_parts(parts, state).await?;
-        state.engine.authorize_admin(&token).await?;
-        Ok(Admin)
+        let principal = state
+            .engine
+            .authorize_admin(&token, N::SCOPE, parts.uri.path())
+            .await?;
+        Ok(Admin(principal.actor, PhantomData))
     }
 }
 

@@ -2,6 +2,8 @@
 //! are listed here; the server (`crate::server`) mounts them beside the platform faces.
 
 mod admin;
+mod admin_tokens;
+mod audit;
 mod extract;
 mod factors;
 mod health;
@@ -36,7 +38,15 @@ pub fn routes() -> Router<AppState> {
             post(admin::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route("/users", get(admin::list_users).post(admin::create_user))
-        .route("/audit", get(admin::audit))
+        .route("/audit", get(audit::audit))
+        .route(
+            "/tokens",
+            get(admin_tokens::list).post(admin_tokens::create),
+        )
+        .route(
+            "/tokens/{token}",
+            axum::routing::delete(admin_tokens::revoke),
+        )
         .route(
             "/organizations",
             get(organizations::list).post(organizations::create),

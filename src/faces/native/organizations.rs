@@ -1,6 +1,6 @@
 //! `/v1/admin/organizations` and `/v1/admin/memberships`.
 
-use super::extract::{Admin, JsonBody, bad_parameter};
+use super::extract::{Admin, JsonBody, Orgs, Read, bad_parameter};
 use super::problem::Problem;
 use crate::domain::{MembershipStatus, OrgKind, OrgStatus, Organization, Role};
 use crate::engine::{OrganizationChange, UserRef};
@@ -42,7 +42,10 @@ impl OrganizationBody {
 }
 
 /// `GET /v1/admin/organizations`.
-pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Value>>, Problem> {
+pub async fn list(
+    State(state): State<AppState>,
+    _: Admin<Read>,
+) -> Result<Json<Vec<Value>>, Problem> {
     let orgs = state.engine.list_organizations().await?;
     Ok(Json(orgs.iter().map(view).collect()))
 }
@@ -50,18 +53,18 @@ pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Va
 /// `POST /v1/admin/organizations`.
 pub async fn create(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Orgs>,
     JsonBody(body): JsonBody<OrganizationBody>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let (id, change) = body.change();
-    let org = state.engine.create_organization(id, change).await?;
+    let org = state.engine.create_organization(&by, id, change).await?;
     Ok((StatusCode::CREATED, Json(view(&org))))
 }
 
 /// `PATCH /v1/admin/organizations/{id}`.
 pub async fn update(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Orgs>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<OrganizationBody>,
 ) -> Result<Json<Value>, Problem> {
@@ -69,17 +72,17 @@ pub async fn update(
     if body_id.is_some_and(|b| b != id) {
         return Err(bad_parameter("id", "cannot be changed"));
     }
-    let org = state.engine.update_organization(&id, change).await?;
+    let org = state.engine.update_organization(&by, &id, change).await?;
     Ok(Json(view(&org)))
 }
 
 /// `DELETE /v1/admin/organizations/{id}`.
 pub async fn delete(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Orgs>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    state.engine.delete_organization(&id).await?;
+    state.engine.delete_organization(&by, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -96,13 +99,13 @@ pub struct MembershipBody {
 /// `POST /v1/admin/memberships {"user", "organization", "role"?, "status"?}`: adds or changes.
 pub async fn set_membership(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Orgs>,
     JsonBody(body): JsonBody<MembershipBody>,
 ) -> Result<Json<Value>, Problem> {
     let user = UserRef::parse(&body.user).map_err(|reason| bad_parameter("user", reason))?;
     let m = state
         .engine
-        .set_membership(&user, &body.organization, body.role, body.status)
+        .set_membership(&by, &user, &body.organization, body.role, body.status)
         .await?;
     Ok(Json(
         json!({"user": body.user, "organization": m.organization_id,
@@ -113,10 +116,13 @@ pub async fn set_membership(
 /// `DELETE /v1/admin/memberships/{organization}/{user}`.
 pub async fn remove_membership(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by, _): Admin<Orgs>,
     Path((organization, user)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
     let user = UserRef::parse(&user).map_err(|reason| bad_parameter("user", reason))?;
-    state.engine.remove_membership(&user, &organization).await?;
+    state
+        .engine
+        .remove_membership(&by, &user, &organization)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -185,6 +185,10 @@ impl From<EngineError> for Problem {
                 problem(S::FORBIDDEN, "The application does not admit this user")
             }
             EngineError::Unauthenticated => problem(S::UNAUTHORIZED, "Invalid or expired token"),
+            EngineError::InsufficientScope(needed) => {
+                problem(S::FORBIDDEN, "This admin token's scope does not allow this")
+                    .with("needed_scope", needed.as_str())
+            }
             EngineError::TokenRestricted => problem(S::FORBIDDEN, "This token cannot be used here"),
             EngineError::StepUpRequired => problem(
                 S::FORBIDDEN,

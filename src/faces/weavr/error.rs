@@ -165,6 +165,7 @@ impl From<EngineError> for WeavrError {
             | EngineError::IdpRequired
             | EngineError::ConsumerAccessDisabled
             | EngineError::ApplicationForbidden
+            | EngineError::InsufficientScope(_)
             | EngineError::TokenRestricted => Self::Status(S::FORBIDDEN),
             EngineError::SecondFactorUnavailable => Self::Status(S::FORBIDDEN),
             EngineError::DirectoryFailed(cause) => {

@@ -246,7 +246,11 @@ async fn amplify_contract(backend: Backend) {
         "amplify_login_locked",
         login(as_user("ann@example.test", PASSWORD)).await.unwrap()
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     pin!(
         "amplify_maintenance",
         login(as_user("ann@example.test", PASSWORD)).await.unwrap()

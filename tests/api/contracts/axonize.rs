@@ -138,7 +138,11 @@ async fn axonize_contract(backend: Backend) {
             .await
             .unwrap()
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     pin!(
         "axonize_maintenance",
         post("login", Some(MAIN), credentials(PASSWORD))

@@ -136,7 +136,11 @@ async fn ece_contract(backend: Backend) {
             .await
             .unwrap()
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     pin!(
         "ece_maintenance",
         get("/users/auth/methods", None).await.unwrap()

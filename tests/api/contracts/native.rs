@@ -96,7 +96,11 @@ async fn native_contract(backend: Backend) {
         "native_login_locked",
         login(json!({"login": "ann@example.test", "password": PASSWORD})).await
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     pin!(
         "native_maintenance",
         login(json!({"login": "ann", "password": PASSWORD})).await

@@ -236,7 +236,11 @@ async fn weavr_contract(backend: Backend) {
         "weavr_login_locked",
         login("ann@example.test", PASSWORD).await.unwrap()
     );
-    app.instance.engine.set_maintenance(true).await.unwrap();
+    app.instance
+        .engine
+        .set_maintenance(&doorward::domain::Actor::Cli, true)
+        .await
+        .unwrap();
     pin!(
         "weavr_maintenance",
         login("ann@example.test", PASSWORD).await.unwrap()
