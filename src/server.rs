@@ -94,7 +94,6 @@ impl Drop for AbortOnDrop {
 /// The whole HTTP application.
 pub fn router(server: &Server) -> Router {
     use tower_http::set_header::SetResponseHeaderLayer;
-    use tower_http::timeout::TimeoutLayer;
     use tower_http::trace::{DefaultOnResponse, TraceLayer};
     let config = server.config.http;
     let state = AppState {
@@ -117,10 +116,9 @@ pub fn router(server: &Server) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            deadline(config.request_timeout, request, next)
+        }))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -140,6 +138,18 @@ pub fn router(server: &Server) -> Router {
             })
             .service(app),
     )
+}
+
+/// Answers 408 when a request takes longer than the timeout, except the import: an `all` admin
+/// token's import of a large directory may take minutes (and streams its progress).
+async fn deadline(timeout: std::time::Duration, request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::POST && request.uri().path() == native::IMPORT_PATH {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(StatusCode::REQUEST_TIMEOUT),
+    }
 }
 
 /// Logs a request's internal failure once, with its cause chain, inside the request's span.

@@ -22,6 +22,7 @@ mod edges;
 mod hashing;
 mod http;
 mod import;
+mod import_http;
 mod input;
 mod login;
 mod maintenance;

@@ -1,49 +1,16 @@
 //! `/v1/admin/*`: provisioning and user administration, with an admin token.
 
-use super::extract::{Admin, All, JsonBody, RawJson, Read, Security, Users, bad_parameter};
+use super::extract::{Admin, JsonBody, Read, Security, Users, bad_parameter};
 use super::problem::Problem;
 use super::view::AdminUserView;
 use crate::domain::{Actor, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
-use crate::engine::{ImportOptions, ImportReport, NewUser, UserChanges, UserRef};
+use crate::engine::{NewUser, UserChanges, UserRef};
 use crate::http::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-/// The query of `POST /v1/admin/import`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImportQuery {
-    /// Each user's listed memberships and factors become the whole set.
-    #[serde(default)]
-    replace: bool,
-    /// Check and count only; nothing is written.
-    #[serde(default)]
-    dry_run: bool,
-}
-
-/// `POST /v1/admin/import[?replace=true][&dry_run=true]`: the import document as the body.
-pub async fn import(
-    State(state): State<AppState>,
-    Admin(by, _): Admin<All>,
-    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
-    RawJson(body): RawJson,
-) -> Result<Json<ImportReport>, Problem> {
-    let Query(query) =
-        query.map_err(|_| bad_parameter("query", "replace and dry_run must be true or false"))?;
-    let options = ImportOptions {
-        replace: query.replace,
-        dry_run: query.dry_run,
-    };
-    Ok(Json(
-        state
-            .engine
-            .import_json_with(&by, &body, options, &|_| {})
-            .await?,
-    ))
-}
 
 /// `GET /v1/admin/users`.
 pub async fn list_users(

@@ -7,6 +7,7 @@ mod audit;
 mod extract;
 mod factors;
 mod health;
+mod import;
 mod login;
 mod mfa;
 mod organizations;
@@ -16,6 +17,7 @@ mod session;
 mod tokens;
 mod view;
 
+pub use import::IMPORT_PATH;
 pub use problem::{PROBLEM_JSON, Problem};
 
 use crate::domain::FieldError;
@@ -35,7 +37,7 @@ pub fn routes() -> Router<AppState> {
     let admin = Router::new()
         .route(
             "/import",
-            post(admin::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+            post(import::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/audit", get(audit::audit))

@@ -84,16 +84,27 @@ impl Problem {
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let body = Body {
+impl Problem {
+    fn body(&self) -> Body<'_> {
+        Body {
             kind: format!("urn:doorward:problem:{}", self.code),
             title: self.title,
             status: self.status.as_u16(),
             code: self.code,
             detail: self.detail.as_deref(),
             extra: &self.extra,
-        };
+        }
+    }
+
+    /// The body as a JSON value, for a problem reported inside a streamed answer.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.body()).unwrap_or(Value::Null)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = self.body();
         let mut response = match serde_json::to_vec(&body) {
             Ok(bytes) => (self.status, bytes).into_response(),
             // The body is strings, a number and a JSON map: it always serialises. Were it not
