@@ -118,7 +118,7 @@ fn streamed(
         let progress = {
             let lines = lines.clone();
             move |p: ImportProgress| {
-                if p.writing || p.users_done % PROGRESS_EVERY == 0 {
+                if p.writing || p.users_done.is_multiple_of(PROGRESS_EVERY) {
                     let _ = lines.send(Line::Progress(p));
                 }
             }
