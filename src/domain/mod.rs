@@ -351,6 +351,10 @@ pub struct Application {
     pub session_absolute: Option<Duration>,
     /// Browser origins (`https://app.example.com`) allowed to call the API with credentials.
     pub cors_origins: Vec<String>,
+    /// The methods those origins may use (uppercase); empty means the API's own.
+    pub cors_methods: Vec<String>,
+    /// The request headers those origins may send (lowercase); empty means the API's own.
+    pub cors_headers: Vec<String>,
 }
 
 /// A second factor of a user.

@@ -99,12 +99,30 @@ fn without_port(host: &str) -> &str {
 /// `Origin` on every call, so the lookup must not cost a query each time.
 pub(crate) const CORS_TTL: time::Duration = time::Duration::seconds(5);
 
-/// The CORS origins of every application, with when they were read.
+/// What one application allows one of its origins.
+#[derive(Debug, Clone)]
+struct CorsRule {
+    origin: String,
+    methods: Vec<String>,
+    headers: Vec<String>,
+}
+
+/// What a listed browser origin may do: the methods and request headers to allow (`None`: the
+/// API's own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsGrant {
+    /// Uppercase methods, or `None` for every method of the API.
+    pub methods: Option<Vec<String>>,
+    /// Lowercase header names, or `None` for the API's own headers.
+    pub headers: Option<Vec<String>>,
+}
+
+/// The CORS rules of every application, with when they were read.
 #[derive(Default)]
-pub(crate) struct CorsCache(std::sync::RwLock<Option<(Vec<String>, time::OffsetDateTime)>>);
+pub(crate) struct CorsCache(std::sync::RwLock<Option<(Vec<CorsRule>, time::OffsetDateTime)>>);
 
 impl CorsCache {
-    fn get(&self, now: time::OffsetDateTime) -> Option<Vec<String>> {
+    fn get(&self, now: time::OffsetDateTime) -> Option<Vec<CorsRule>> {
         let cached = self
             .0
             .read()
@@ -112,17 +130,17 @@ impl CorsCache {
         cached
             .as_ref()
             .filter(|(_, read)| now - *read < CORS_TTL)
-            .map(|(origins, _)| origins.clone())
+            .map(|(rules, _)| rules.clone())
     }
 
-    fn put(&self, origins: Vec<String>, now: time::OffsetDateTime) {
+    fn put(&self, rules: Vec<CorsRule>, now: time::OffsetDateTime) {
         *self
             .0
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((origins, now));
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((rules, now));
     }
 
-    /// Forgets the origins (an import on this instance changed them).
+    /// Forgets the rules (an import on this instance changed them).
     pub(crate) fn clear(&self) {
         *self
             .0
@@ -132,22 +150,61 @@ impl CorsCache {
 }
 
 impl Engine {
-    /// Whether a browser origin is one an application lists (CORS); origins compare without
-    /// regard to case. Read from the store at most every [`CORS_TTL`] (at once after an import
-    /// on this instance).
-    pub async fn cors_allows(&self, origin: &str) -> EngineResult<bool> {
+    /// What a browser origin may do, if an application lists it (CORS); origins compare without
+    /// regard to case. When several applications list it, it gets what any of them allows.
+    /// Read from the store at most every [`CORS_TTL`] (at once after an import on this
+    /// instance).
+    pub async fn cors_grant(&self, origin: &str) -> EngineResult<Option<CorsGrant>> {
         let now = self.now();
-        let origins = match self.cors.get(now) {
-            Some(origins) => origins,
+        let rules = match self.cors.get(now) {
+            Some(rules) => rules,
             None => {
                 let apps = self.store.applications_with_cors_origins().await?;
-                let origins: Vec<String> =
-                    apps.into_iter().flat_map(|app| app.cors_origins).collect();
-                self.cors.put(origins.clone(), now);
-                origins
+                let rules: Vec<CorsRule> = apps
+                    .into_iter()
+                    .flat_map(|app| {
+                        app.cors_origins.into_iter().map(move |origin| CorsRule {
+                            origin,
+                            methods: app.cors_methods.clone(),
+                            headers: app.cors_headers.clone(),
+                        })
+                    })
+                    .collect();
+                self.cors.put(rules.clone(), now);
+                rules
             }
         };
-        Ok(origins.iter().any(|o| o.eq_ignore_ascii_case(origin)))
+        let mut matching = rules
+            .iter()
+            .filter(|r| r.origin.eq_ignore_ascii_case(origin))
+            .peekable();
+        if matching.peek().is_none() {
+            return Ok(None);
+        }
+        let mut grant = CorsGrant {
+            methods: Some(Vec::new()),
+            headers: Some(Vec::new()),
+        };
+        for rule in matching {
+            union(&mut grant.methods, &rule.methods);
+            union(&mut grant.headers, &rule.headers);
+        }
+        Ok(Some(grant))
+    }
+}
+
+/// Adds a rule's list to a grant's; an empty list means "the API's own", which covers all.
+fn union(into: &mut Option<Vec<String>>, list: &[String]) {
+    match into {
+        None => {}
+        Some(_) if list.is_empty() => *into = None,
+        Some(items) => {
+            for item in list {
+                if !items.contains(item) {
+                    items.push(item.clone());
+                }
+            }
+        }
     }
 }
 
@@ -162,6 +219,8 @@ pub fn default_application() -> Application {
         session_idle: None,
         session_absolute: None,
         cors_origins: Vec::new(),
+        cors_methods: Vec::new(),
+        cors_headers: Vec::new(),
     }
 }
 

@@ -33,7 +33,7 @@ mod users;
 
 pub use crate::directory::DirectoryError;
 pub use admin::{ADMIN_TOKEN_LIFETIME, AdminPrincipal, NewAdminToken};
-pub use application::{AppSelector, DEFAULT_APPLICATION_ID, SignInLocation};
+pub use application::{AppSelector, CorsGrant, DEFAULT_APPLICATION_ID, SignInLocation};
 pub use audit::{AuditPage, AuditQuery};
 pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 pub use error::{EngineError, EngineResult, Failure, PasswordRule};

@@ -38,7 +38,9 @@ sql_impl! {
                     .bind(app.mfa.as_str())
                     .bind(app.session_idle.map(rows::secs))
                     .bind(app.session_absolute.map(rows::secs))
-                    .bind(rows::cors_origins_json(app))
+                    .bind(rows::list_json(&app.cors_origins))
+                    .bind(rows::list_json(&app.cors_methods))
+                    .bind(rows::list_json(&app.cors_headers))
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(sql::DELETE_API_KEYS)

@@ -165,6 +165,8 @@ pub struct ApplicationRow {
     session_idle_secs: Option<i64>,
     session_absolute_secs: Option<i64>,
     cors_origins: String,
+    cors_methods: String,
+    cors_headers: String,
 }
 
 impl TryFrom<ApplicationRow> for Application {
@@ -187,13 +189,17 @@ impl TryFrom<ApplicationRow> for Application {
                 .transpose()?,
             cors_origins: serde_json::from_str(&r.cors_origins)
                 .map_err(|_| StoreError::Corrupt("applications.cors_origins"))?,
+            cors_methods: serde_json::from_str(&r.cors_methods)
+                .map_err(|_| StoreError::Corrupt("applications.cors_methods"))?,
+            cors_headers: serde_json::from_str(&r.cors_headers)
+                .map_err(|_| StoreError::Corrupt("applications.cors_headers"))?,
         })
     }
 }
 
-/// The JSON text CORS origins are stored as.
-pub fn cors_origins_json(app: &Application) -> String {
-    serde_json::Value::from(app.cors_origins.clone()).to_string()
+/// The JSON text a list (CORS origins, methods, headers) is stored as.
+pub fn list_json(list: &[String]) -> String {
+    serde_json::Value::from(list.to_vec()).to_string()
 }
 
 /// The JSON text hostnames are stored as.

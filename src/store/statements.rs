@@ -29,7 +29,7 @@ macro_rules! organization_columns {
 macro_rules! application_columns {
     () => {
         "id, name, hostnames, organization_id, mfa, session_idle_secs, session_absolute_secs, \
-         cors_origins"
+         cors_origins, cors_methods, cors_headers"
     };
 }
 
@@ -122,17 +122,19 @@ pub(super) const APPLICATIONS_WITH_CORS_ORIGINS: &str = concat!(
     " FROM applications WHERE cors_origins <> '[]' ORDER BY id"
 );
 pub(super) const APPLICATION_BY_API_KEY: &str = "SELECT a.id, a.name, a.hostnames, a.organization_id, \
-     a.mfa, a.session_idle_secs, a.session_absolute_secs, a.cors_origins FROM applications a \
+     a.mfa, a.session_idle_secs, a.session_absolute_secs, a.cors_origins, a.cors_methods, \
+     a.cors_headers FROM applications a \
      JOIN application_api_keys k ON k.application_id = a.id WHERE k.key_hash = $1";
 pub(super) const API_KEY_HASHES_OF: &str =
     "SELECT key_hash FROM application_api_keys WHERE application_id = $1 ORDER BY key_hash";
 pub(super) const UPSERT_APPLICATION: &str = concat!(
     "INSERT INTO applications (",
     application_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
      hostnames = excluded.hostnames, organization_id = excluded.organization_id, mfa = excluded.mfa, \
      session_idle_secs = excluded.session_idle_secs, \
-     session_absolute_secs = excluded.session_absolute_secs, cors_origins = excluded.cors_origins"
+     session_absolute_secs = excluded.session_absolute_secs, cors_origins = excluded.cors_origins, \
+     cors_methods = excluded.cors_methods, cors_headers = excluded.cors_headers"
 );
 pub(super) const DELETE_API_KEYS: &str =
     "DELETE FROM application_api_keys WHERE application_id = $1";

@@ -6,7 +6,10 @@ use crate::helpers::{Backend, TestApp};
 use reqwest::Method;
 use serde_json::json;
 
-both_backends!(listed_origins_get_cors_and_others_nothing);
+both_backends!(
+    listed_origins_get_cors_and_others_nothing,
+    an_application_chooses_its_origins_methods_and_headers
+);
 
 const APP_ORIGIN: &str = "https://app.example.test";
 
@@ -136,4 +139,76 @@ async fn listed_origins_get_cors_and_others_nothing(backend: Backend) {
         .await
         .unwrap_err();
     assert!(format!("{refused:?}").contains("$.applications[0].cors_origins[0]"));
+}
+
+async fn an_application_chooses_its_origins_methods_and_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.import(json!({"applications": [
+        {"name": "Reader", "cors_origins": ["https://read.example.test"],
+         "cors_methods": ["get"], "cors_headers": ["Authorization"]},
+        {"name": "Full", "cors_origins": ["https://full.example.test"]}]}))
+        .await;
+    let preflight = |origin: &'static str, method: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/v1/logout"))
+            .header("origin", origin)
+            .header("access-control-request-method", method)
+            .send()
+    };
+    let get = preflight("https://read.example.test", "GET").await.unwrap();
+    assert_eq!(get.status(), 204);
+    assert_eq!(get.headers()["access-control-allow-methods"], "GET");
+    assert_eq!(
+        get.headers()["access-control-allow-headers"],
+        "authorization"
+    );
+    let post = preflight("https://read.example.test", "POST")
+        .await
+        .unwrap();
+    assert!(
+        post.headers().get("access-control-allow-origin").is_none(),
+        "a method the application does not allow gets no CORS"
+    );
+    let full = preflight("https://full.example.test", "DELETE")
+        .await
+        .unwrap();
+    assert_eq!(full.status(), 204);
+    let methods = full.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(
+        methods.contains("DELETE") && methods.contains("PATCH"),
+        "{methods}"
+    );
+    assert!(
+        full.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("doorward-device")
+    );
+
+    // A re-import that does not mention them keeps them; a bad one is refused with its path.
+    app.import(json!({"applications": [{"name": "Reader"}]}))
+        .await;
+    let post = preflight("https://read.example.test", "POST")
+        .await
+        .unwrap();
+    assert!(post.headers().get("access-control-allow-origin").is_none());
+    for (field, value) in [("cors_methods", "TRACE"), ("cors_headers", "bad header")] {
+        let refused = app
+            .instance
+            .engine
+            .import_json(
+                &doorward::domain::Actor::Cli,
+                json!({"applications": [{"name": "Reader", field: [value]}]})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{refused:?}").contains(&format!("$.applications[0].{field}[0]")),
+            "{refused:?}"
+        );
+    }
 }

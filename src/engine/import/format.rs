@@ -41,6 +41,10 @@ pub struct ApplicationEntry {
     pub(super) session: Option<SessionEntry>,
     /// Browser origins allowed to call the API (CORS), `scheme://host[:port]`.
     pub(super) cors_origins: Option<Vec<String>>,
+    /// The methods those origins may use (default: the API's).
+    pub(super) cors_methods: Option<Vec<String>>,
+    /// The request headers those origins may send (default: the API's).
+    pub(super) cors_headers: Option<Vec<String>>,
 }
 
 /// Session lifetime overrides of an application.
@@ -226,6 +230,22 @@ pub(super) fn validate(doc: &ImportDocument) -> Result<(), EngineError> {
                 ));
             }
         }
+        for (k, method) in app.cors_methods.iter().flatten().enumerate() {
+            if !CORS_METHODS.contains(&method.to_ascii_uppercase().as_str()) {
+                return Err(invalid(
+                    format!("{at}.cors_methods[{k}]"),
+                    "must be one of GET, POST, PUT, PATCH, DELETE",
+                ));
+            }
+        }
+        for (k, name) in app.cors_headers.iter().flatten().enumerate() {
+            if name.is_empty() || !name.bytes().all(is_header_name_byte) {
+                return Err(invalid(
+                    format!("{at}.cors_headers[{k}]"),
+                    "must be a header name",
+                ));
+            }
+        }
         for (k, key) in app.api_keys.iter().flatten().enumerate() {
             non_empty(key, &format!("{at}.api_keys[{k}]"))?;
         }
@@ -312,6 +332,14 @@ fn validate_user(
 }
 
 /// `https://app.example.com` or `http://localhost:3000`: a scheme, a host, maybe a port.
+/// The methods an application may allow its origins (the API has no other).
+const CORS_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// An RFC 9110 token character.
+fn is_header_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 fn is_origin(text: &str) -> bool {
     let Some(rest) = text
         .strip_prefix("https://")

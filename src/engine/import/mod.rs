@@ -280,6 +280,14 @@ impl Engine {
                 Some(given) => given.iter().map(|o| o.to_ascii_lowercase()).collect(),
                 None => old.map(|a| a.cors_origins.clone()).unwrap_or_else(Vec::new),
             },
+            cors_methods: match &e.cors_methods {
+                Some(given) => given.iter().map(|m| m.to_ascii_uppercase()).collect(),
+                None => old.map(|a| a.cors_methods.clone()).unwrap_or_else(Vec::new),
+            },
+            cors_headers: match &e.cors_headers {
+                Some(given) => given.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                None => old.map(|a| a.cors_headers.clone()).unwrap_or_else(Vec::new),
+            },
         };
         Ok(((app, keys), existing))
     }
