@@ -52,6 +52,15 @@ async fn admin_tokens_are_named_scoped_expiring_and_revocable(backend: Backend) 
     .unwrap();
     let writer = short["token"].as_str().unwrap().to_owned();
 
+    // Stored only as SHA-256: the database never holds a secret.
+    let stored = app.column("SELECT token_hash FROM admin_tokens").await;
+    assert_eq!(stored.len(), 3);
+    for secret in [&ops, &reader, &writer] {
+        use sha2::Digest;
+        assert!(!stored.contains(secret));
+        assert!(stored.contains(&hex::encode(sha2::Sha256::digest(secret.as_bytes()))));
+    }
+
     // Names are unique among live tokens; bad scopes and durations are refused.
     let again = create(&app, &ops, json!({"name": "reader", "scope": "all"})).await;
     assert_eq!(again.status(), 409);

@@ -293,6 +293,19 @@ impl TestApp {
         page["events"].as_array().expect("events").clone()
     }
 
+    /// The rows one column of a table holds, as text, read straight from the database.
+    pub async fn column(&self, sql: &str) -> Vec<String> {
+        use sqlx::Connection;
+        let url = self.database_url();
+        if url.starts_with("sqlite:") {
+            let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut db).await.unwrap()
+        } else {
+            let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut db).await.unwrap()
+        }
+    }
+
     /// Every audit event, newest first.
     pub async fn events(&self) -> Vec<doorward::domain::AuditEvent> {
         all_events(&self.instance.engine).await
