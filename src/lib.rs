@@ -5,7 +5,7 @@
 //!   share only the [`http`] kit;
 //! - [`store`] keeps records in SQLite or PostgreSQL;
 //! - [`crypto`] hashes passwords on a bounded pool and makes tokens;
-//! - [`clock`] is the one source of time;
+//! - [`clock`] is the one source of time; [`metrics`] counts for Prometheus;
 //! - [`server`] wires it together and [`connections`] bounds every connection.
 
 pub mod cli;
@@ -18,6 +18,9 @@ pub mod domain;
 pub mod engine;
 pub mod faces;
 pub mod http;
+pub mod logging;
+pub mod metrics;
 pub mod notify;
+pub mod observe;
 pub mod server;
 pub mod store;

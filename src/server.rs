@@ -54,9 +54,22 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Server, Star
     let hasher = Hasher::start(&config.hashing)
         .await
         .map_err(StartError::Hasher)?;
-    let notifier =
-        Notifier::new(&config.notify, config.sandbox, store.clone()).map_err(StartError::Notify)?;
-    let engine = Engine::new(store, hasher, notifier, clock, Arc::new(config.engine()));
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let notifier = Notifier::new(
+        &config.notify,
+        config.sandbox,
+        store.clone(),
+        Arc::clone(&metrics),
+    )
+    .map_err(StartError::Notify)?;
+    let engine = Engine::new(
+        store,
+        hasher,
+        notifier,
+        clock,
+        Arc::new(config.engine()),
+        metrics,
+    );
     engine
         .load_keys()
         .await
@@ -100,11 +113,18 @@ pub fn router(server: &Server) -> Router {
         engine: Arc::clone(&server.engine),
         config: Arc::clone(&server.config),
     };
-    let faces = faces::mount(native::routes(), &state, &server.config);
+    let mut faces = faces::mount(native::routes(), &state, &server.config);
+    let metrics = server.config.metrics;
+    if metrics.enabled && metrics.listen.is_none() {
+        faces = faces.route(
+            METRICS_PATH,
+            axum::routing::get(|State(state): State<AppState>| render_metrics(State(state.engine))),
+        );
+    }
     let app = faces
         .fallback(native::not_found)
         .layer(from_fn_with_state(state.clone(), maintenance_guard))
-        .layer(axum::middleware::from_fn(log_failures))
+        .layer(from_fn_with_state(state.clone(), log_failures))
         .layer(from_fn_with_state(state.clone(), input_guard))
         .method_not_allowed_fallback(native::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
@@ -119,6 +139,7 @@ pub fn router(server: &Server) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             deadline(config.request_timeout, request, next)
         }))
+        .layer(from_fn_with_state(state.clone(), crate::observe::observe))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -140,6 +161,31 @@ pub fn router(server: &Server) -> Router {
     )
 }
 
+/// Where the metrics are served.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// `GET /metrics`: the Prometheus text exposition.
+async fn render_metrics(State(engine): State<Arc<Engine>>) -> Response {
+    axum::response::IntoResponse::into_response((
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        engine.render_metrics(),
+    ))
+}
+
+/// Serves only `GET /metrics` on its own listener (`metrics.listen`), until `shutdown`.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route(METRICS_PATH, axum::routing::get(render_metrics))
+        .with_state(engine);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Answers 408 when a request takes longer than the timeout, except the import: an `all` admin
 /// token's import of a large directory may take minutes (and streams its progress).
 async fn deadline(timeout: std::time::Duration, request: Request, next: Next) -> Response {
@@ -153,9 +199,15 @@ async fn deadline(timeout: std::time::Duration, request: Request, next: Next) ->
 }
 
 /// Logs a request's internal failure once, with its cause chain, inside the request's span.
-async fn log_failures(request: Request, next: Next) -> Response {
+async fn log_failures(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (response, failure) = crate::http::collect_failure(next.run(request)).await;
     if let Some(failure) = failure {
+        let cause = if failure.caused_by::<crate::store::StoreError>() {
+            "store"
+        } else {
+            "other"
+        };
+        state.engine.metrics().internal_failure(cause);
         tracing::error!(status = %response.status(), error = %failure.chain(), "request failed");
     }
     response
@@ -182,7 +234,9 @@ async fn maintenance_guard(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let exempt = native::exempt_from_maintenance(path) || faces::serves(&state.config, path);
+    let exempt = native::exempt_from_maintenance(path)
+        || path == METRICS_PATH
+        || faces::serves(&state.config, path);
     if exempt {
         return next.run(request).await;
     }
@@ -191,8 +245,16 @@ async fn maintenance_guard(
 
 /// The log span of a request: method and path only. The query string is left out: tokens are
 /// never accepted there, but a careless client may still send one.
+/// `request_id`, `route` and `face` are filled in by `observe`.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = tracing::field::Empty,
+        route = tracing::field::Empty,
+        face = tracing::field::Empty,
+    )
 }
 
 /// How often an instance sweeps expired rows.

@@ -111,6 +111,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let loaded = Config::from_process(cli.config.as_deref())?;
+    crate::logging::init(loaded.config.log.format);
     if !loaded.ignored_env.is_empty() {
         tracing::warn!(
             variables = %loaded.ignored_env.join(", "),
@@ -173,6 +174,19 @@ async fn serve(config: Config) -> Result<()> {
         tracing::warn!(
             "no notify.smtp configured: emails are kept in the outbox (GET /v1/admin/outbox)"
         );
+    }
+    if let (true, Some(address)) = (built.config.metrics.enabled, built.config.metrics.listen) {
+        let metrics = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} (metrics.listen)"))?;
+        tracing::info!(address = %metrics.local_addr()?, "metrics listening");
+        let engine = Arc::clone(&built.engine);
+        tokio::spawn(async move {
+            if let Err(e) = server::serve_metrics(metrics, engine, server::shutdown_signal()).await
+            {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
     }
     tracing::info!(address = %listener.local_addr()?, store = built.engine.store_kind(), "doorward listening");
     server::serve(listener, built, server::shutdown_signal()).await?;

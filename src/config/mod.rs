@@ -22,7 +22,10 @@ pub use policy::{
     AccessTokenConfig, KeysConfig, LockoutConfig, PasswordConfig, Rate, RateLimitConfig,
     RetentionConfig, SessionConfig, StepUpConfig,
 };
-pub use server::{ApiVersion, DatabaseUrl, FaceConfig, FacesConfig, HttpConfig};
+pub use server::{
+    ApiVersion, DatabaseUrl, FaceConfig, FacesConfig, HttpConfig, LogConfig, LogFormat,
+    MetricsConfig,
+};
 
 use serde::{Deserialize, Deserializer};
 use std::net::SocketAddr;
@@ -66,6 +69,10 @@ pub struct Config {
     pub directory: Option<DirectoryConfig>,
     /// How long the audit trail and the outbox are kept.
     pub retention: RetentionConfig,
+    /// Prometheus metrics.
+    pub metrics: MetricsConfig,
+    /// Logging.
+    pub log: LogConfig,
 }
 
 impl Default for Config {
@@ -88,6 +95,8 @@ impl Default for Config {
             faces: FacesConfig::default(),
             directory: None,
             retention: RetentionConfig::default(),
+            metrics: MetricsConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }

@@ -176,3 +176,44 @@ impl Default for HttpConfig {
         }
     }
 }
+
+/// Prometheus metrics.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Whether `GET /metrics` is served at all.
+    pub enabled: bool,
+    /// A separate address to serve `/metrics` on (then the main listener does not serve it),
+    /// so that it need not be public.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: None,
+        }
+    }
+}
+
+/// How log lines are written (to standard error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text on a terminal, JSON otherwise.
+    #[default]
+    Auto,
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the request's fields.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `auto` (the default), `text` or `json`.
+    pub format: LogFormat,
+}

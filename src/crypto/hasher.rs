@@ -85,8 +85,8 @@ pub struct Hasher {
     /// A hash of a random password, verified for unknown users so that their answer takes as
     /// long as a wrong password for a real one.
     dummy_hash: Arc<str>,
-    /// How many password checks the workers have run (including dummy checks).
-    verifications: Arc<AtomicU64>,
+    /// What the workers count: checks run, workers busy, jobs refused.
+    counters: Arc<PoolCounters>,
     /// Worker count, used to estimate how soon a refused caller may retry.
     workers: usize,
 }
@@ -100,20 +100,20 @@ impl Hasher {
             n => n,
         };
         let (jobs, queue) = crossbeam_channel::bounded(config.queue);
-        let verifications = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(PoolCounters::default());
         for index in 0..workers {
             let queue = queue.clone();
             let params = params.clone();
-            let counter = Arc::clone(&verifications);
+            let counters = Arc::clone(&counters);
             std::thread::Builder::new()
                 .name(format!("doorward-hash-{index}"))
-                .spawn(move || work(&queue, &params, &counter))
+                .spawn(move || work(&queue, &params, &counters))
                 .map_err(|e| format!("cannot start a hashing worker: {e}"))?;
         }
         let mut hasher = Self {
             jobs,
             dummy_hash: Arc::from(""),
-            verifications,
+            counters,
             workers,
         };
         let dummy = hasher
@@ -157,7 +157,17 @@ impl Hasher {
 
     /// How many password checks have run since start.
     pub fn verifications(&self) -> u64 {
-        self.verifications.load(Ordering::Relaxed)
+        self.counters.verifications.load(Ordering::Relaxed)
+    }
+
+    /// The pool as it is now, for the metrics.
+    pub fn state(&self) -> crate::metrics::PoolState {
+        crate::metrics::PoolState {
+            queued: self.jobs.len() as u64,
+            busy: self.counters.busy.load(Ordering::Relaxed),
+            workers: self.workers as u64,
+            refusals: self.counters.refusals.load(Ordering::Relaxed),
+        }
     }
 
     /// A fair guess at when a refused caller may find room in the queue.
@@ -173,7 +183,10 @@ impl Hasher {
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
         self.jobs.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => HashError::Busy,
+            TrySendError::Full(_) => {
+                self.counters.refusals.fetch_add(1, Ordering::Relaxed);
+                HashError::Busy
+            }
             TrySendError::Disconnected(_) => HashError::Stopped,
         })
     }
@@ -188,16 +201,17 @@ impl std::fmt::Debug for Hasher {
 }
 
 /// One worker: owns its argon2 memory and runs jobs until every sender is gone.
-fn work(queue: &Receiver<Job>, params: &Params, verifications: &AtomicU64) {
+fn work(queue: &Receiver<Job>, params: &Params, counters: &PoolCounters) {
     let mut memory: Vec<Block> = Vec::new();
     while let Ok(job) = queue.recv() {
+        counters.busy.fetch_add(1, Ordering::Relaxed);
         match job {
             Job::Verify {
                 password,
                 hash,
                 reply,
             } => {
-                verifications.fetch_add(1, Ordering::Relaxed);
+                counters.verifications.fetch_add(1, Ordering::Relaxed);
                 let result = phc::verify(password.expose_secret().as_bytes(), &hash, &mut memory)
                     .map(|matched| Verification {
                         matched,
@@ -213,7 +227,19 @@ fn work(queue: &Receiver<Job>, params: &Params, verifications: &AtomicU64) {
                 let _ = reply.send(result);
             }
         }
+        counters.busy.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// What the workers count.
+#[derive(Debug, Default)]
+struct PoolCounters {
+    /// Password checks run (including dummy checks).
+    verifications: AtomicU64,
+    /// Workers running a job now.
+    busy: AtomicU64,
+    /// Jobs refused because the queue was full.
+    refusals: AtomicU64,
 }
 
 #[cfg(test)]

@@ -85,8 +85,17 @@ impl Engine {
             source: event.source.map(|ip| ip.to_string()),
             detail: event.detail.map(str::to_owned),
         };
+        // Every audit event is a security event; its log line names the event by id (the
+        // identifier and address stay in the trail, out of the logs).
+        tracing::info!(
+            audit_id = %record.id,
+            kind = %record.kind,
+            outcome = %record.outcome,
+            actor = %record.actor,
+            "security event"
+        );
         if let Err(e) = self.store.insert_audit(&record).await {
-            tracing::error!(error = %e, kind = event.kind, "audit event not recorded");
+            tracing::error!(error = %e, audit_id = %record.id, kind = event.kind, "audit event not recorded");
         }
     }
 

@@ -184,6 +184,18 @@ impl Failure {
         Self(std::sync::Arc::from(cause.into()))
     }
 
+    /// Whether an error of type `E` is the cause or one of its sources.
+    pub fn caused_by<E: std::error::Error + 'static>(&self) -> bool {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&*self.0);
+        while let Some(cause) = next {
+            if cause.is::<E>() {
+                return true;
+            }
+            next = cause.source();
+        }
+        false
+    }
+
     /// The cause and every source under it, `outer: inner: innermost`.
     pub fn chain(&self) -> String {
         let mut text = self.0.to_string();

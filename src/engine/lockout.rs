@@ -346,6 +346,7 @@ impl Engine {
                 BucketKind::KnownSource => "source_locked",
             };
             tracing::info!(bucket = outcome, "identifier locked after failures");
+            self.metrics.lockout("set");
             self.audit(Event {
                 actor: Some(&crate::domain::Actor::System),
                 kind: "lockout",
@@ -448,6 +449,9 @@ impl Engine {
                 .await?;
         }
         let outcome = if locked > 0 { "success" } else { "not_locked" };
+        if locked > 0 {
+            self.metrics.lockout("lifted");
+        }
         self.audit(Event {
             actor: Some(by),
             kind: "unlock",

@@ -141,10 +141,13 @@ impl Engine {
             Ok(LoginOutcome::Authenticated(_)) => "success",
             Ok(LoginOutcome::PasswordUpdateRequired(_)) => "password_update_required",
             Ok(LoginOutcome::MfaRequired(..)) => "mfa_required",
-            // Floods are not written down one by one; the logs and metrics show them.
-            Err(EngineError::RateLimited { .. } | EngineError::Busy { .. }) => return result,
             Err(e) => e.code(),
         };
+        self.metrics.sign_in(outcome);
+        // Floods are not written down one by one; the logs and metrics show them.
+        if let Err(EngineError::RateLimited { .. } | EngineError::Busy { .. }) = &result {
+            return result;
+        }
         let application_id = result
             .as_ref()
             .ok()

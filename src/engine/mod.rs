@@ -87,6 +87,8 @@ pub struct Engine {
     cors: application::CorsCache,
     /// This instance's queue of sign-in attempts per lockout bucket (see `lockout.rs`).
     attempt_queues: lockout::AttemptQueues,
+    /// What this server counts for Prometheus.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Engine {
@@ -97,6 +99,7 @@ impl Engine {
         notifier: crate::notify::Notifier,
         clock: Arc<dyn Clock>,
         config: Arc<EngineConfig>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         Self {
             store,
@@ -115,7 +118,18 @@ impl Engine {
             api_keys: application::ApiKeyCache::default(),
             cors: application::CorsCache::default(),
             attempt_queues: lockout::AttemptQueues::default(),
+            metrics,
         }
+    }
+
+    /// What this server counts.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// The Prometheus exposition of this server's metrics, the hashing pool as it is now.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render(self.hasher.state())
     }
 
     /// The configuration in force.

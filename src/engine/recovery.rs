@@ -107,9 +107,14 @@ impl Engine {
             .ok_or(EngineError::InvalidCode)?;
         self.store_new_password(&user, &new_hash).await?;
         self.end_user_sessions(&user.id).await?;
-        self.store
+        if self
+            .store
             .unlock_identifier(&user.email, self.now())
-            .await?;
+            .await?
+            > 0
+        {
+            self.metrics.lockout("lifted");
+        }
         self.audit(Event {
             kind: "password_reset",
             outcome: "success",

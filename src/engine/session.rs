@@ -210,6 +210,16 @@ impl Engine {
     /// This is the hot path: a SHA-256 and a map lookup; the store is read at most once a
     /// second per token and written at most once per tenth of the idle window.
     pub(crate) async fn validate(&self, bearer: &str) -> EngineResult<LiveSession> {
+        let validated = self.validate_token(bearer).await;
+        self.metrics.validation(match &validated {
+            Ok(_) => "valid",
+            Err(EngineError::Unauthenticated) => "invalid",
+            Err(e) => e.code(),
+        });
+        validated
+    }
+
+    async fn validate_token(&self, bearer: &str) -> EngineResult<LiveSession> {
         let now = self.now();
         let mut access_token_expires = None;
         let lookup = if jwt::looks_like_jwt(bearer) {

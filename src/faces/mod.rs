@@ -44,6 +44,19 @@ pub fn serves(config: &Config, path: &str) -> bool {
     .any(|face| face.enabled && under(path, &face.base))
 }
 
+/// The name of the face that serves a path (`native` for the rest), for logs and metrics.
+pub fn name_of(config: &Config, path: &str) -> &'static str {
+    [
+        (&config.faces.weavr, "weavr"),
+        (&config.faces.axonize, "axonize"),
+        (&config.faces.amplify, "amplify"),
+        (&config.faces.ece, "ece"),
+    ]
+    .into_iter()
+    .find(|(face, _)| face.enabled && under(path, &face.base))
+    .map_or("native", |(_, name)| name)
+}
+
 /// How a face answers a request refused before routing.
 type Render = fn(&FieldError) -> Response;
 

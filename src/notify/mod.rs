@@ -86,6 +86,8 @@ pub struct Notifier {
     sms: Option<Webhook>,
     /// The push gateway, when configured.
     push: Option<Webhook>,
+    /// Counts messages kept, delivered and failed.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Notifier {
@@ -94,6 +96,7 @@ impl Notifier {
         config: &NotifyConfig,
         sandbox: bool,
         store: Arc<dyn OutboxStore>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Self, String> {
         let email = config
             .smtp
@@ -108,6 +111,7 @@ impl Notifier {
             email,
             sms,
             push,
+            metrics,
         })
     }
 
@@ -130,8 +134,14 @@ impl Notifier {
         tokio::spawn(async move {
             let channel = message.channel.as_str();
             match notifier.deliver(&message).await {
-                Ok(()) => tracing::info!(channel, "message delivered"),
-                Err(e) => tracing::error!(channel, error = %e, "message not delivered"),
+                Ok(()) => {
+                    notifier.metrics.delivery(channel, "delivered");
+                    tracing::info!(channel, "message delivered");
+                }
+                Err(e) => {
+                    notifier.metrics.delivery(channel, "failed");
+                    tracing::error!(channel, error = %e, "message not delivered");
+                }
             }
         });
         Ok(())
@@ -172,6 +182,7 @@ impl Notifier {
             body: message.body.clone(),
         };
         self.store.insert_outbox(&kept).await?;
+        self.metrics.delivery(message.channel.as_str(), "outbox");
         tracing::info!(channel = kept.channel, id = %kept.id, "message kept in the outbox");
         Ok(())
     }

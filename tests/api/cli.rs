@@ -55,19 +55,46 @@ async fn serve_starts_with_nothing_and_stops_gracefully_on_sigterm() {
         .arg("serve")
         .current_dir(dir.path())
         .env("DOORWARD_LISTEN", "127.0.0.1:0")
+        .env("DOORWARD_METRICS__LISTEN", "127.0.0.1:0")
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // Standard error is no terminal here, so the log lines are JSON.
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut metrics_at = None;
     let address = loop {
         let line = lines.next_line().await.unwrap().expect("a listening line");
-        if line.contains("doorward listening") {
-            assert!(line.contains("store=\"sqlite\""), "{line}");
-            let at = line.split("address=").nth(1).unwrap();
-            break at.split_whitespace().next().unwrap().to_owned();
+        let entry: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let fields = &entry["fields"];
+        if fields["message"] == "metrics listening" {
+            metrics_at = fields["address"].as_str().map(str::to_owned);
+        }
+        if fields["message"] == "doorward listening" {
+            assert_eq!(fields["store"], "sqlite", "{line}");
+            break fields["address"].as_str().unwrap().to_owned();
         }
     };
+    let metrics_at = metrics_at.expect("the metrics listener is announced first");
+    let scraped = reqwest::get(format!("http://{metrics_at}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(
+        scraped
+            .text()
+            .await
+            .unwrap()
+            .contains("doorward_build_info")
+    );
+    let public = reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(
+        public.status(),
+        404,
+        "with metrics.listen, not on the public listener"
+    );
     assert!(
         dir.path().join("doorward.db").exists(),
         "created ./doorward.db"

@@ -127,7 +127,7 @@ async fn sms_goes_to_the_webhook_with_its_bearer_and_is_retried() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("d.db").display());
     let store = doorward::store::connect(&url).await.unwrap();
-    let notifier = Notifier::new(&config, false, store).unwrap();
+    let notifier = Notifier::new(&config, false, store, Default::default()).unwrap();
     let message = Message {
         channel: Channel::Sms,
         to: "+15550100".into(),

@@ -404,6 +404,7 @@ impl Engine {
 
     async fn audit_challenge(&self, challenge: &Challenge, kind: &str, outcome: &str) {
         let kind = format!("{kind}:{}:{}", challenge.purpose, challenge.kind);
+        self.metrics.challenge(&kind, outcome);
         self.audit(Event {
             kind: &kind,
             outcome,
