@@ -87,6 +87,12 @@ enum Command {
     },
     /// Print the man page (roff) to standard output.
     Man,
+    /// Write the native API's OpenAPI 3.1 document (as `GET /openapi.json` serves it).
+    Openapi {
+        /// Where to write it; `-` for standard output.
+        #[arg(default_value = "docs/openapi.json")]
+        file: PathBuf,
+    },
     /// Ask the running server at the configured listen address whether it is ready
     /// (`/readyz`: the store answers); exit 0 if so, 1 if not. For container health checks.
     Health,
@@ -106,6 +112,17 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            return Ok(());
+        }
+        Command::Openapi { file } => {
+            let mut text = crate::faces::native::openapi().to_pretty_json()?;
+            text.push('\n');
+            if file.as_os_str() == "-" {
+                print!("{text}");
+            } else {
+                std::fs::write(&file, text)
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+            }
             return Ok(());
         }
         _ => {}
@@ -132,6 +149,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         | Command::Migrate
         | Command::Completions { .. }
         | Command::Man
+        | Command::Openapi { .. }
         | Command::Health => {
             let kind = engine.store_kind();
             out.print(&serde_json::json!({"migrated": kind}), || {

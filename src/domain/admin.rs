@@ -82,7 +82,7 @@ impl serde::Serialize for Actor {
 }
 
 /// An admin token as listed: never its secret, which is kept only as a SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AdminToken {
     /// Public id (what `revoke` takes).
     pub id: String,

@@ -39,6 +39,18 @@ macro_rules! text_enum {
             }
         }
 
+        // By hand: a derive would not see the wire forms through the macro's fragments.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
@@ -428,7 +440,7 @@ impl Session {
 }
 
 /// A security event: who, what, when, from where, and how it ended. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// UUID.
     pub id: String,
@@ -440,6 +452,7 @@ pub struct AuditEvent {
     /// How it ended (`success` or an error code).
     pub outcome: String,
     /// Who did it: `user:<id>`, `admin:<token name>`, `cli`, `system` or `anonymous`.
+    #[schema(value_type = String)]
     pub actor: Actor,
     /// The user it concerns, when known.
     pub user_id: Option<String>,
@@ -454,7 +467,7 @@ pub struct AuditEvent {
 }
 
 /// A message kept in the outbox instead of being sent.
-#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxMessage {
     /// UUID.
     pub id: String,

@@ -57,7 +57,7 @@ pub struct AuditQuery {
 }
 
 /// One page of events, and the cursor of the next page when there may be one.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     /// Newest first.
     pub events: Vec<AuditEvent>,

@@ -29,6 +29,7 @@ mod logs;
 mod maintenance;
 mod mfa;
 mod observability;
+mod openapi;
 mod organizations;
 mod password;
 mod postgres_tls;

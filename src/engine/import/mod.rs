@@ -21,7 +21,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// What an import did, per kind of record.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Records that did not exist.
     pub created: usize,
@@ -68,7 +68,7 @@ pub struct ImportOptions {
 
 /// How far an import has come: users are checked (and their plain passwords hashed) one by
 /// one, then everything is written in one transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportProgress {
     /// Users checked so far.
     pub users_done: usize,

@@ -1,6 +1,7 @@
 //! `/v1/admin/*`: provisioning and user administration, with an admin token.
 
 use super::extract::{Admin, JsonBody, Read, Security, Users, bad_parameter};
+use super::openapi;
 use super::problem::Problem;
 use super::view::AdminUserView;
 use crate::domain::{Actor, Email, FieldError, OutboxMessage, Password, UserStatus, Username};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// `GET /v1/admin/users`.
+#[utoipa::path(operation_id = "admin_list_users", get, path = "/users", tag = "admin", responses((status = 200, description = "Every user", body = Vec<AdminUserView>), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn list_users(
     State(state): State<AppState>,
     _: Admin<Read>,
@@ -22,7 +24,7 @@ pub async fn list_users(
 }
 
 /// The body of `POST /v1/admin/users`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     email: Option<String>,
@@ -33,6 +35,7 @@ pub struct NewUserBody {
 }
 
 /// `POST /v1/admin/users`.
+#[utoipa::path(operation_id = "admin_create_user", post, path = "/users", tag = "admin", request_body = NewUserBody, responses((status = 201, description = "Created", body = AdminUserView), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("admin" = [])))]
 pub async fn create_user(
     State(state): State<AppState>,
     Admin(by, _): Admin<Users>,
@@ -88,7 +91,7 @@ async fn set_status(
 
 /// The body of `PATCH /v1/admin/users/{user}`: each field left out stays; `null` clears the
 /// username or the phone.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     name: Option<String>,
@@ -104,6 +107,7 @@ fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Stri
 }
 
 /// `PATCH /v1/admin/users/{user}`: changes one field of a user, or a few, and nothing else.
+#[utoipa::path(operation_id = "admin_update_user", patch, path = "/users/{user}", tag = "admin", request_body = UserPatch, params(("user" = String, Path, description = "A user id or email")), responses((status = 200, description = "Changed", body = AdminUserView), openapi::Common, openapi::Authenticated, openapi::Missing, openapi::Conflicting), security(("admin" = [])))]
 pub async fn update_user(
     State(state): State<AppState>,
     Admin(by, _): Admin<Users>,
@@ -134,6 +138,7 @@ pub async fn update_user(
 
 /// `DELETE /v1/admin/users/{user}`: 204; the user's sessions, factors, memberships and tokens
 /// go with it; the audit trail keeps its events.
+#[utoipa::path(operation_id = "admin_delete_user", delete, path = "/users/{user}", tag = "admin", params(("user" = String, Path, description = "A user id or email")), responses((status = 204, description = "Deleted"), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn delete_user(
     State(state): State<AppState>,
     Admin(by, _): Admin<Users>,
@@ -144,6 +149,7 @@ pub async fn delete_user(
 }
 
 /// `POST /v1/admin/users/{user}/disable`: ends every session of the user.
+#[utoipa::path(operation_id = "admin_disable_user", post, path = "/users/{user}/disable", tag = "admin", params(("user" = String, Path, description = "A user id or email")), responses((status = 200, description = "Disabled; her sessions ended", body = AdminUserView), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn disable_user(
     State(state): State<AppState>,
     Admin(by, _): Admin<Users>,
@@ -153,6 +159,7 @@ pub async fn disable_user(
 }
 
 /// `POST /v1/admin/users/{user}/enable`.
+#[utoipa::path(operation_id = "admin_enable_user", post, path = "/users/{user}/enable", tag = "admin", params(("user" = String, Path, description = "A user id or email")), responses((status = 200, description = "Enabled", body = AdminUserView), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn enable_user(
     State(state): State<AppState>,
     Admin(by, _): Admin<Users>,
@@ -162,6 +169,7 @@ pub async fn enable_user(
 }
 
 /// `POST /v1/admin/users/{user}/unlock`: lifts every lock on the user's email and username.
+#[utoipa::path(operation_id = "admin_unlock_user", post, path = "/users/{user}/unlock", tag = "admin", params(("user" = String, Path, description = "A user id or email")), responses((status = 200, description = "Whether a lock was lifted", body = openapi::Unlocked), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn unlock_user(
     State(state): State<AppState>,
     Admin(by, _): Admin<Security>,
@@ -173,13 +181,14 @@ pub async fn unlock_user(
 }
 
 /// The body of `POST /v1/admin/users/{user}/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordBody {
     password: String,
 }
 
 /// `POST /v1/admin/users/{user}/password`: ends every session of the user.
+#[utoipa::path(operation_id = "admin_set_password", post, path = "/users/{user}/password", tag = "admin", request_body = SetPasswordBody, params(("user" = String, Path, description = "A user id or email")), responses((status = 204, description = "Set; her sessions ended"), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn set_password(
     State(state): State<AppState>,
     Admin(by, _): Admin<Users>,
@@ -197,18 +206,20 @@ pub async fn set_password(
 }
 
 /// The body of `POST /v1/admin/maintenance`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceBody {
     enabled: bool,
 }
 
 /// `GET /v1/admin/maintenance`.
+#[utoipa::path(operation_id = "admin_maintenance", get, path = "/maintenance", tag = "admin", responses((status = 200, description = "Whether maintenance is on", body = openapi::Maintenance), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn maintenance(State(state): State<AppState>, _: Admin<Read>) -> Json<Value> {
     Json(json!({"enabled": state.engine.maintenance().await}))
 }
 
 /// `POST /v1/admin/maintenance {"enabled"}`: holds for every instance within a second.
+#[utoipa::path(operation_id = "admin_set_maintenance", post, path = "/maintenance", tag = "admin", request_body = MaintenanceBody, responses((status = 200, description = "As set, for every instance", body = openapi::Maintenance), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn set_maintenance(
     State(state): State<AppState>,
     Admin(by, _): Admin<Security>,
@@ -219,6 +230,7 @@ pub async fn set_maintenance(
 }
 
 /// `GET /v1/admin/outbox`: messages kept instead of being sent, newest first.
+#[utoipa::path(operation_id = "admin_outbox", get, path = "/outbox", tag = "admin", responses((status = 200, description = "Messages kept, newest first", body = Vec<crate::domain::OutboxMessage>), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn outbox(
     State(state): State<AppState>,
     _: Admin<Read>,

@@ -2,6 +2,7 @@
 //! token. The secret is shown once, on creation.
 
 use super::extract::{Admin, JsonBody, Security};
+use super::openapi;
 use super::problem::Problem;
 use crate::domain::{AdminScope, AdminToken, FieldError};
 use crate::engine::{ADMIN_TOKEN_LIFETIME, NewAdminToken};
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The body of `POST /v1/admin/tokens`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
     name: String,
@@ -25,6 +26,7 @@ pub struct NewTokenBody {
 
 /// `POST /v1/admin/tokens {"name", "scope", "expires_in"?}`: 201 with the token's record and,
 /// once, its secret as `token`.
+#[utoipa::path(operation_id = "admin_tokens_create", post, path = "/tokens", tag = "admin", request_body = NewTokenBody, responses((status = 201, description = "Created; the secret shown once", body = openapi::CreatedAdminToken), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("admin" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     Admin(by, _): Admin<Security>,
@@ -51,6 +53,7 @@ pub async fn create(
 }
 
 /// `GET /v1/admin/tokens`: every token, newest first, never a secret.
+#[utoipa::path(operation_id = "admin_tokens_list", get, path = "/tokens", tag = "admin", responses((status = 200, description = "Every token, never a secret", body = Vec<crate::domain::AdminToken>), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     _: Admin<Security>,
@@ -59,6 +62,7 @@ pub async fn list(
 }
 
 /// `DELETE /v1/admin/tokens/{id or name}`: 204; the token stops working at once.
+#[utoipa::path(operation_id = "admin_tokens_revoke", delete, path = "/tokens/{token}", tag = "admin", params(("token" = String, Path, description = "The token's id or name")), responses((status = 204, description = "Revoked"), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     Admin(by, _): Admin<Security>,

@@ -2,6 +2,7 @@
 //! cursor), or all of it as newline-delimited JSON (`format=ndjson`) for export.
 
 use super::extract::{Admin, Read, bad_parameter};
+use super::openapi;
 use super::problem::Problem;
 use crate::engine::{AuditPage, AuditQuery, Engine, UserRef};
 use crate::http::AppState;
@@ -17,7 +18,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// The query of `GET /v1/admin/audit`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     user: Option<String>,
@@ -37,6 +39,7 @@ const QUERY_HELP: &str =
 /// `GET /v1/admin/audit?user=&kind=&outcome=&actor=&since=&until=&cursor=&limit=&format=`:
 /// `{"events": [...], "next": cursor|null}`; `format=ndjson` streams every matching event,
 /// one JSON object per line, ignoring `cursor` and `limit`.
+#[utoipa::path(operation_id = "audit_audit", get, path = "/audit", tag = "admin", params(AuditParams), responses((status = 200, description = "A page of events, newest first (format=ndjson: every event, a line each)", body = crate::engine::AuditPage), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn audit(
     State(state): State<AppState>,
     _: Admin<Read>,

@@ -3,6 +3,7 @@
 use super::Native;
 use super::extract::{JsonBody, OptionalJson};
 use super::mfa::{parse_code, required};
+use super::openapi;
 use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, json_value, rfc3339};
 use crate::domain::{Email, FieldError};
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// `GET /v1/factors`.
+#[utoipa::path(operation_id = "factors_list", get, path = "/factors", tag = "factors", responses((status = 200, description = "Her factors", body = openapi::FactorList), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -28,13 +30,14 @@ pub async fn list(
 }
 
 /// The body of `POST /v1/factors/sms`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmsBody {
     phone: Option<String>,
 }
 
 /// `POST /v1/factors/sms`: enrols a phone and texts it a code.
+#[utoipa::path(operation_id = "factors_enrol_sms", post, path = "/factors/sms", tag = "factors", request_body = SmsBody, responses((status = 201, description = "Enrolled, pending the code sent", body = openapi::Enrolled), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
 pub async fn enrol_sms(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -45,13 +48,14 @@ pub async fn enrol_sms(
 }
 
 /// The body of `POST /v1/factors/email` (optional: the account's address by default).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailBody {
     email: Option<String>,
 }
 
 /// `POST /v1/factors/email`: enrols an address and mails it a code.
+#[utoipa::path(operation_id = "factors_enrol_email", post, path = "/factors/email", tag = "factors", request_body = Option<EmailBody>, responses((status = 201, description = "Enrolled, pending the code sent", body = openapi::Enrolled), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
 pub async fn enrol_email(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -68,6 +72,7 @@ pub async fn enrol_email(
 }
 
 /// `POST /v1/factors/totp`: a new authenticator secret, to prove with a first code.
+#[utoipa::path(operation_id = "factors_enrol_totp", post, path = "/factors/totp", tag = "factors", responses((status = 201, description = "Enrolled, with its secret shown once", body = openapi::Enrolled), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
 pub async fn enrol_totp(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -76,7 +81,7 @@ pub async fn enrol_totp(
 }
 
 /// The body of `POST /v1/factors/push`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushBody {
     public_key: Option<String>,
@@ -84,6 +89,7 @@ pub struct PushBody {
 }
 
 /// `POST /v1/factors/push`: enrols a device key. Needs a step-up.
+#[utoipa::path(operation_id = "factors_enrol_push", post, path = "/factors/push", tag = "factors", request_body = PushBody, responses((status = 201, description = "The device enrolled", body = openapi::Enrolled), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
 pub async fn enrol_push(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -113,13 +119,14 @@ fn enrolled(enrolment: Enrolment) -> (StatusCode, Json<Value>) {
 }
 
 /// The body of `POST /v1/factors/{id}/verify`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     code: Option<String>,
 }
 
 /// `POST /v1/factors/{id}/verify`: proves a pending factor; it becomes active.
+#[utoipa::path(operation_id = "factors_verify", post, path = "/factors/{id}/verify", tag = "factors", request_body = VerifyBody, params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The factor is active", body = FactorView), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn verify(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -132,6 +139,7 @@ pub async fn verify(
 }
 
 /// `POST /v1/factors/{id}/send`: sends a pending factor's code again.
+#[utoipa::path(operation_id = "factors_resend", post, path = "/factors/{id}/send", tag = "factors", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The code sent again", body = ChallengeView), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn resend(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -142,6 +150,7 @@ pub async fn resend(
 }
 
 /// `DELETE /v1/factors/{id}`: removes a factor. Needs a step-up.
+#[utoipa::path(operation_id = "factors_remove", delete, path = "/factors/{id}", tag = "factors", params(("id" = String, Path, description = "The id")), responses((status = 204, description = "Removed"), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn remove(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -152,13 +161,14 @@ pub async fn remove(
 }
 
 /// The body of `PUT /v1/mfa`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaSwitchBody {
     enabled: Option<bool>,
 }
 
 /// `PUT /v1/mfa` `{"enabled"}`: the user's own second factor at sign-in (off needs a step-up).
+#[utoipa::path(operation_id = "factors_set_mfa", put, path = "/mfa", tag = "factors", request_body = MfaSwitchBody, responses((status = 200, description = "Her choice, as set", body = openapi::MfaSwitch), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn set_mfa(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -175,13 +185,14 @@ pub async fn set_mfa(
 }
 
 /// The body of `POST /v1/devices/nonce`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NonceBody {
     device_id: Option<String>,
 }
 
 /// `POST /v1/devices/nonce`: a single-use nonce for a push device to sign.
+#[utoipa::path(operation_id = "factors_device_nonce", post, path = "/devices/nonce", tag = "devices", request_body = NonceBody, responses((status = 200, description = "A nonce to sign", body = openapi::Nonce), openapi::Common))]
 pub async fn device_nonce(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -200,6 +211,7 @@ const DEVICE_NONCE: &str = "doorward-device-nonce";
 const DEVICE_SIGNATURE: &str = "doorward-device-signature";
 
 /// `GET /v1/devices/challenges`: the device's pending challenges (without their numbers).
+#[utoipa::path(operation_id = "factors_device_challenges", get, path = "/devices/challenges", tag = "devices", params(("doorward-device-id" = String, Header, description = "The device"), ("doorward-device-nonce" = String, Header, description = "A nonce from /v1/devices/nonce"), ("doorward-device-signature" = String, Header, description = "The Ed25519 signature of the nonce, base64url")), responses((status = 200, description = "The pending challenges", body = openapi::DeviceChallenges), openapi::Common, openapi::Authenticated))]
 pub async fn device_challenges(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -238,7 +250,7 @@ pub async fn device_challenges(
 }
 
 /// The body of `POST /v1/devices/challenges/{id}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     approve: Option<bool>,
@@ -247,6 +259,7 @@ pub struct AnswerBody {
 }
 
 /// `POST /v1/devices/challenges/{id}`: the device's signed answer.
+#[utoipa::path(operation_id = "factors_answer", post, path = "/devices/challenges/{id}", tag = "devices", request_body = AnswerBody, params(("id" = String, Path, description = "The id")), responses((status = 200, description = "approved or denied", body = openapi::StatusWord), openapi::Common, openapi::Authenticated, openapi::Missing))]
 pub async fn answer(
     State(state): State<AppState>,
     Path(id): Path<String>,

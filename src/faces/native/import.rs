@@ -5,6 +5,7 @@
 //! A client that goes away mid-import cancels it, and nothing is written either.
 
 use super::extract::{Admin, All, RawJson, bad_parameter};
+use super::openapi;
 use super::problem::Problem;
 use crate::domain::Actor;
 use crate::engine::{Engine, ImportOptions, ImportProgress, ImportReport};
@@ -29,7 +30,8 @@ const NDJSON: &str = "application/x-ndjson";
 const PROGRESS_EVERY: usize = 100;
 
 /// The query of `POST /v1/admin/import`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Each user's listed memberships and factors become the whole set.
@@ -41,6 +43,7 @@ pub struct ImportQuery {
 }
 
 /// `POST /v1/admin/import[?replace=true][&dry_run=true]`.
+#[utoipa::path(operation_id = "import_import", post, path = "/import", tag = "admin", request_body = openapi::ImportDocumentDoc, params(ImportQuery), responses((status = 200, description = "What changed (or, with Accept: application/x-ndjson, progress lines then the report)", body = crate::engine::ImportReport), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn import(
     State(state): State<AppState>,
     Admin(by, _): Admin<All>,

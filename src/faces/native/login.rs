@@ -2,6 +2,7 @@
 
 use super::Native;
 use super::extract::JsonBody;
+use super::openapi;
 use super::problem::Problem;
 use super::view::{ChallengeView, FactorView, LoginView, json_value, rfc3339};
 use crate::domain::{FieldError, LoginId, Password};
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use std::net::IpAddr;
 
 /// The body of `POST /v1/login`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     login: Option<String>,
@@ -30,6 +31,7 @@ pub struct LoginBody {
 }
 
 /// `POST /v1/login`.
+#[utoipa::path(operation_id = "login_login", post, path = "/login", tag = "sign-in", request_body = LoginBody, responses((status = 200, description = "Signed in", body = LoginView), openapi::Common, openapi::SignInRefusals))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -125,7 +127,7 @@ fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Problem
 }
 
 /// The body of `POST /v1/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: Option<String>,
@@ -133,6 +135,7 @@ pub struct PasswordBody {
 }
 
 /// `POST /v1/password`.
+#[utoipa::path(operation_id = "login_change_password", post, path = "/password", tag = "sign-in", request_body = PasswordBody, responses((status = 200, description = "A fresh full token; every other session ended", body = LoginView), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,

@@ -3,6 +3,7 @@
 use super::Native;
 use super::extract::{JsonBody, OptionalJson};
 use super::login::outcome_response;
+use super::openapi;
 use super::problem::Problem;
 use super::view::{ChallengeView, LoginView, rfc3339};
 use crate::domain::FieldError;
@@ -17,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The body of `POST /v1/login/mfa`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaBody {
     mfa_token: Option<String>,
@@ -26,7 +27,7 @@ pub struct MfaBody {
 }
 
 /// The body of `POST /v1/login/mfa/send`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaSendBody {
     mfa_token: Option<String>,
@@ -34,6 +35,7 @@ pub struct MfaSendBody {
 }
 
 /// `POST /v1/login/mfa`: finishes a sign-in with a code.
+#[utoipa::path(operation_id = "mfa_verify", post, path = "/login/mfa", tag = "sign-in", request_body = MfaBody, responses((status = 200, description = "Signed in at aal2", body = LoginView), openapi::Common, openapi::Authenticated))]
 pub async fn verify(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<MfaBody>,
@@ -58,6 +60,7 @@ pub async fn verify(
 }
 
 /// `POST /v1/login/mfa/send`: sends the code again, or challenges another factor.
+#[utoipa::path(operation_id = "mfa_send", post, path = "/login/mfa/send", tag = "sign-in", request_body = MfaSendBody, responses((status = 200, description = "The code sent again, or another factor challenged", body = ChallengeView), openapi::Common, openapi::Authenticated, openapi::Conflicting))]
 pub async fn send(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<MfaSendBody>,
@@ -70,6 +73,7 @@ pub async fn send(
 
 /// `GET /v1/login/mfa/{id}` (bearer: the `mfa_token`): where a push stands; once approved,
 /// the full login response with `"status": "approved"`.
+#[utoipa::path(operation_id = "mfa_poll", get, path = "/login/mfa/{id}", tag = "sign-in", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "Where the push stands; once approved, the sign-in", body = openapi::PushPoll), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn poll(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -89,20 +93,21 @@ pub async fn poll(
 }
 
 /// The body of `POST /v1/stepup`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepUpBody {
     factor: Option<String>,
 }
 
 /// The body of `POST /v1/stepup/{id}/verify`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: Option<String>,
 }
 
 /// `POST /v1/stepup`: challenges a factor (the preferred one if none is named).
+#[utoipa::path(operation_id = "mfa_start_step_up", post, path = "/stepup", tag = "factors", request_body = Option<StepUpBody>, responses((status = 201, description = "A challenge to answer", body = ChallengeView), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
 pub async fn start_step_up(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -114,6 +119,7 @@ pub async fn start_step_up(
 }
 
 /// `POST /v1/stepup/{id}/verify`: answers with a code; the session is stepped up.
+#[utoipa::path(operation_id = "mfa_verify_step_up", post, path = "/stepup/{id}/verify", tag = "factors", request_body = CodeBody, params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The session is stepped up", body = openapi::SteppedUp), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn verify_step_up(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -130,6 +136,7 @@ pub async fn verify_step_up(
 }
 
 /// `POST /v1/stepup/{id}/send`: sends the code again.
+#[utoipa::path(operation_id = "mfa_resend_step_up", post, path = "/stepup/{id}/send", tag = "factors", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The code sent again", body = ChallengeView), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn resend_step_up(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -140,6 +147,7 @@ pub async fn resend_step_up(
 }
 
 /// `GET /v1/stepup/{id}`: `pending`, `approved`, `denied` or `expired`.
+#[utoipa::path(operation_id = "mfa_step_up_state", get, path = "/stepup/{id}", tag = "factors", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "Where the step-up stands", body = openapi::StatusWord), openapi::Common, openapi::Authenticated, openapi::Missing), security(("bearer" = [])))]
 pub async fn step_up_state(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,

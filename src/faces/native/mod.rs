@@ -10,6 +10,7 @@ mod health;
 mod import;
 mod login;
 mod mfa;
+mod openapi;
 mod organizations;
 mod problem;
 mod recovery;
@@ -27,92 +28,124 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Largest accepted import document (the general body limit would refuse real directories).
 const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The native face's routes: `/v1/...`, `/healthz`, `/readyz` and the JWKS.
 pub fn routes() -> Router<AppState> {
-    let admin = Router::new()
-        .route(
-            "/import",
-            post(import::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
-        )
-        .route("/users", get(admin::list_users).post(admin::create_user))
-        .route("/audit", get(audit::audit))
-        .route(
-            "/tokens",
-            get(admin_tokens::list).post(admin_tokens::create),
-        )
-        .route(
-            "/tokens/{token}",
-            axum::routing::delete(admin_tokens::revoke),
-        )
-        .route(
-            "/organizations",
-            get(organizations::list).post(organizations::create),
-        )
-        .route(
-            "/organizations/{id}",
-            axum::routing::patch(organizations::update).delete(organizations::delete),
-        )
-        .route("/memberships", post(organizations::set_membership))
-        .route(
-            "/memberships/{organization}/{user}",
-            axum::routing::delete(organizations::remove_membership),
-        )
-        .route("/outbox", get(admin::outbox))
-        .route(
-            "/users/{user}",
-            axum::routing::patch(admin::update_user).delete(admin::delete_user),
-        )
-        .route("/users/{user}/disable", post(admin::disable_user))
-        .route("/users/{user}/enable", post(admin::enable_user))
-        .route("/users/{user}/unlock", post(admin::unlock_user))
-        .route("/users/{user}/password", post(admin::set_password))
-        .route(
-            "/maintenance",
-            get(admin::maintenance).post(admin::set_maintenance),
-        );
-    let v1 = Router::new()
-        .route("/login", post(login::login))
-        .route("/login/mfa", post(mfa::verify))
-        .route("/login/mfa/send", post(mfa::send))
-        .route("/login/mfa/{id}", get(mfa::poll))
-        .route("/stepup", post(mfa::start_step_up))
-        .route("/stepup/{id}", get(mfa::step_up_state))
-        .route("/stepup/{id}/verify", post(mfa::verify_step_up))
-        .route("/stepup/{id}/send", post(mfa::resend_step_up))
-        .route("/factors", get(factors::list))
-        .route("/mfa", axum::routing::put(factors::set_mfa))
-        .route("/factors/sms", post(factors::enrol_sms))
-        .route("/factors/email", post(factors::enrol_email))
-        .route("/factors/totp", post(factors::enrol_totp))
-        .route("/factors/push", post(factors::enrol_push))
-        .route("/factors/{id}", axum::routing::delete(factors::remove))
-        .route("/factors/{id}/verify", post(factors::verify))
-        .route("/factors/{id}/send", post(factors::resend))
-        .route("/devices/nonce", post(factors::device_nonce))
-        .route("/devices/challenges", get(factors::device_challenges))
-        .route("/devices/challenges/{id}", post(factors::answer))
-        .route("/session", get(session::current))
-        .route("/logout", post(session::logout))
-        .route("/identities", get(tokens::identities))
-        .route("/session/organization", post(tokens::switch))
-        .route("/access_token", post(tokens::access_token))
-        .route("/introspect", post(tokens::introspect))
-        .route("/password", post(login::change_password))
-        .route("/password/forgot", post(recovery::forgot_password))
-        .route("/password/reset", post(recovery::reset_password))
-        .route("/activation", post(recovery::activate))
-        .route("/activation/send", post(recovery::send_activation))
+    documented().0
+}
+
+/// The OpenAPI 3.1 description of the native API, from the same registrations as its routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().1
+}
+
+/// Every route with its description: a handler is registered once, by `routes!`, and both the
+/// router and the document come from that.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (schemas, paths, import) = routes!(import::import);
+    let import = (
+        schemas,
+        paths,
+        import.layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+    );
+    let admin = OpenApiRouter::new()
+        .routes(import)
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(audit::audit))
+        .routes(routes!(admin_tokens::list, admin_tokens::create))
+        .routes(routes!(admin_tokens::revoke))
+        .routes(routes!(organizations::list, organizations::create))
+        .routes(routes!(organizations::update, organizations::delete))
+        .routes(routes!(organizations::set_membership))
+        .routes(routes!(organizations::remove_membership))
+        .routes(routes!(admin::outbox))
+        .routes(routes!(admin::update_user, admin::delete_user))
+        .routes(routes!(admin::disable_user))
+        .routes(routes!(admin::enable_user))
+        .routes(routes!(admin::unlock_user))
+        .routes(routes!(admin::set_password))
+        .routes(routes!(admin::maintenance, admin::set_maintenance));
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(login::login))
+        .routes(routes!(mfa::verify))
+        .routes(routes!(mfa::send))
+        .routes(routes!(mfa::poll))
+        .routes(routes!(mfa::start_step_up))
+        .routes(routes!(mfa::step_up_state))
+        .routes(routes!(mfa::verify_step_up))
+        .routes(routes!(mfa::resend_step_up))
+        .routes(routes!(factors::list))
+        .routes(routes!(factors::set_mfa))
+        .routes(routes!(factors::enrol_sms))
+        .routes(routes!(factors::enrol_email))
+        .routes(routes!(factors::enrol_totp))
+        .routes(routes!(factors::enrol_push))
+        .routes(routes!(factors::remove))
+        .routes(routes!(factors::verify))
+        .routes(routes!(factors::resend))
+        .routes(routes!(factors::device_nonce))
+        .routes(routes!(factors::device_challenges))
+        .routes(routes!(factors::answer))
+        .routes(routes!(session::current))
+        .routes(routes!(session::logout))
+        .routes(routes!(tokens::identities))
+        .routes(routes!(tokens::switch))
+        .routes(routes!(tokens::access_token))
+        .routes(routes!(tokens::introspect))
+        .routes(routes!(login::change_password))
+        .routes(routes!(recovery::forgot_password))
+        .routes(routes!(recovery::reset_password))
+        .routes(routes!(recovery::activate))
+        .routes(routes!(recovery::send_activation))
         .nest("/admin", admin);
-    Router::new()
-        .route("/healthz", get(health::health))
-        .route("/readyz", get(health::ready))
-        .route("/.well-known/jwks.json", get(tokens::jwks))
+    let (router, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+        .routes(routes!(tokens::jwks))
         .nest("/v1", v1)
+        .split_for_parts();
+    api.paths.paths.insert(
+        OPENAPI_PATH.to_owned(),
+        utoipa::openapi::path::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .tag("health")
+                .description(Some("This document"))
+                .response(
+                    "200",
+                    utoipa::openapi::Response::new("The OpenAPI 3.1 document"),
+                ),
+        ),
+    );
+    let router = router.route(OPENAPI_PATH, get(serve_openapi));
+    (router, api)
+}
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+async fn serve_openapi() -> Response {
+    static DOCUMENT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| openapi().to_pretty_json().map_err(|e| e.to_string()));
+    match document {
+        Ok(text) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text.clone(),
+        )
+            .into_response(),
+        // The document is plain data and always serialises; were it not to, say so.
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise the OpenAPI document");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Whether a path is exempt from maintenance: health checks, and the admin API that switches

@@ -1,6 +1,7 @@
 //! `/v1/admin/organizations` and `/v1/admin/memberships`.
 
 use super::extract::{Admin, JsonBody, Orgs, Read, bad_parameter};
+use super::openapi;
 use super::problem::Problem;
 use crate::domain::{MembershipStatus, OrgKind, OrgStatus, Organization, Role};
 use crate::engine::{OrganizationChange, UserRef};
@@ -17,7 +18,7 @@ fn view(o: &Organization) -> Value {
 }
 
 /// The body of `POST` and `PATCH /v1/admin/organizations`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationBody {
     id: Option<String>,
@@ -42,6 +43,7 @@ impl OrganizationBody {
 }
 
 /// `GET /v1/admin/organizations`.
+#[utoipa::path(operation_id = "organizations_list", get, path = "/organizations", tag = "admin", responses((status = 200, description = "Every organisation", body = Vec<openapi::OrganizationDoc>), openapi::Common, openapi::Authenticated), security(("admin" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     _: Admin<Read>,
@@ -51,6 +53,7 @@ pub async fn list(
 }
 
 /// `POST /v1/admin/organizations`.
+#[utoipa::path(operation_id = "organizations_create", post, path = "/organizations", tag = "admin", request_body = OrganizationBody, responses((status = 201, description = "Created", body = openapi::OrganizationDoc), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("admin" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     Admin(by, _): Admin<Orgs>,
@@ -62,6 +65,7 @@ pub async fn create(
 }
 
 /// `PATCH /v1/admin/organizations/{id}`.
+#[utoipa::path(operation_id = "organizations_update", patch, path = "/organizations/{id}", tag = "admin", request_body = OrganizationBody, params(("id" = String, Path, description = "The id")), responses((status = 200, description = "Changed", body = openapi::OrganizationDoc), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     Admin(by, _): Admin<Orgs>,
@@ -77,6 +81,7 @@ pub async fn update(
 }
 
 /// `DELETE /v1/admin/organizations/{id}`.
+#[utoipa::path(operation_id = "organizations_delete", delete, path = "/organizations/{id}", tag = "admin", params(("id" = String, Path, description = "The id")), responses((status = 204, description = "Removed"), openapi::Common, openapi::Authenticated, openapi::Missing, openapi::Conflicting), security(("admin" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     Admin(by, _): Admin<Orgs>,
@@ -87,7 +92,7 @@ pub async fn delete(
 }
 
 /// The body of `POST /v1/admin/memberships`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipBody {
     user: String,
@@ -97,6 +102,7 @@ pub struct MembershipBody {
 }
 
 /// `POST /v1/admin/memberships {"user", "organization", "role"?, "status"?}`: adds or changes.
+#[utoipa::path(operation_id = "organizations_set_membership", post, path = "/memberships", tag = "admin", request_body = MembershipBody, responses((status = 200, description = "The membership", body = openapi::MembershipDoc), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn set_membership(
     State(state): State<AppState>,
     Admin(by, _): Admin<Orgs>,
@@ -114,6 +120,7 @@ pub async fn set_membership(
 }
 
 /// `DELETE /v1/admin/memberships/{organization}/{user}`.
+#[utoipa::path(operation_id = "organizations_remove_membership", delete, path = "/memberships/{organization}/{user}", tag = "admin", params(("organization" = String, Path, description = "The organisation id"), ("user" = String, Path, description = "A user id or email")), responses((status = 204, description = "Removed"), openapi::Common, openapi::Authenticated, openapi::Missing), security(("admin" = [])))]
 pub async fn remove_membership(
     State(state): State<AppState>,
     Admin(by, _): Admin<Orgs>,

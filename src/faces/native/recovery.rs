@@ -2,6 +2,7 @@
 //! `POST /v1/password/forgot`, `POST /v1/password/reset`.
 
 use super::extract::JsonBody;
+use super::openapi;
 use super::problem::Problem;
 use crate::domain::{Email, FieldError, Password};
 use crate::http::AppState;
@@ -11,14 +12,14 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 /// A body naming an email address.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailBody {
     email: String,
 }
 
 /// A body carrying a single-use token (and, for a reset, the new password).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
@@ -30,6 +31,7 @@ fn email(raw: &str) -> Result<Email, Problem> {
 }
 
 /// `POST /v1/activation/send {"email"}`: 202 whether or not the account exists.
+#[utoipa::path(operation_id = "recovery_send_activation", post, path = "/activation/send", tag = "recovery", request_body = EmailBody, responses((status = 202, description = "Sent if the account exists and is pending"), openapi::Common))]
 pub async fn send_activation(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -41,6 +43,7 @@ pub async fn send_activation(
 }
 
 /// `POST /v1/activation {"token"}`: 204, or 400 `invalid_code`.
+#[utoipa::path(operation_id = "recovery_activate", post, path = "/activation", tag = "recovery", request_body = TokenBody, responses((status = 204, description = "Activated"), openapi::Common))]
 pub async fn activate(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -57,6 +60,7 @@ pub async fn activate(
 }
 
 /// `POST /v1/password/forgot {"email"}`: 202 whether or not the account exists.
+#[utoipa::path(operation_id = "recovery_forgot_password", post, path = "/password/forgot", tag = "recovery", request_body = EmailBody, responses((status = 202, description = "Sent if the account exists"), openapi::Common))]
 pub async fn forgot_password(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -68,6 +72,7 @@ pub async fn forgot_password(
 }
 
 /// `POST /v1/password/reset {"token", "new_password"}`: 204; signs nobody in.
+#[utoipa::path(operation_id = "recovery_reset_password", post, path = "/password/reset", tag = "recovery", request_body = TokenBody, responses((status = 204, description = "The password is set"), openapi::Common))]
 pub async fn reset_password(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,

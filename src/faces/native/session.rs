@@ -2,6 +2,7 @@
 
 use super::Native;
 use super::extract::bad_parameter;
+use super::openapi;
 use super::problem::Problem;
 use super::view::SessionView;
 use crate::engine::LogoutScope;
@@ -13,6 +14,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 /// `GET /v1/session`: the session, its user and its deadlines; extends the idle window.
+#[utoipa::path(operation_id = "session_current", get, path = "/session", tag = "session", responses((status = 200, description = "The session, its user and deadlines", body = SessionView), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn current(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -24,12 +26,14 @@ pub async fn current(
 }
 
 /// The query of `POST /v1/logout`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogoutQuery {
     scope: Option<String>,
 }
 
 /// `POST /v1/logout` (`?scope=all` ends every session of the user).
+#[utoipa::path(operation_id = "session_logout", post, path = "/logout", tag = "session", params(LogoutQuery), responses((status = 204, description = "Signed out"), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,

@@ -3,6 +3,7 @@
 
 use super::Native;
 use super::extract::JsonBody;
+use super::openapi;
 use super::problem::Problem;
 use super::view::SessionView;
 use crate::engine::{EngineError, Introspection};
@@ -19,11 +20,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// `GET /.well-known/jwks.json`: the public keys access tokens are signed with.
+#[utoipa::path(operation_id = "tokens_jwks", get, path = "/.well-known/jwks.json", tag = "tokens", responses((status = 200, description = "The public keys access tokens are signed with", body = openapi::Jwks), openapi::Common))]
 pub async fn jwks(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     Ok(Json(state.engine.jwks().await?))
 }
 
 /// `GET /v1/identities`.
+#[utoipa::path(operation_id = "tokens_identities", get, path = "/identities", tag = "tokens", responses((status = 200, description = "The organisations she may act for", body = openapi::Identities), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn identities(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -40,13 +43,14 @@ pub async fn identities(
 }
 
 /// A body naming an organisation.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationBody {
     organization: Option<String>,
 }
 
 /// `POST /v1/session/organization {"organization"}`.
+#[utoipa::path(operation_id = "tokens_switch", post, path = "/session/organization", tag = "session", request_body = OrganizationBody, responses((status = 200, description = "The session, now acting for it", body = SessionView), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn switch(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -66,6 +70,7 @@ pub async fn switch(
 }
 
 /// `POST /v1/access_token {"organization"?}`.
+#[utoipa::path(operation_id = "tokens_access_token", post, path = "/access_token", tag = "tokens", request_body = OrganizationBody, responses((status = 200, description = "A signed access token", body = openapi::AccessTokenAnswer), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn access_token(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -84,13 +89,14 @@ pub async fn access_token(
 }
 
 /// The form of `POST /v1/introspect`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct IntrospectForm {
     token: String,
 }
 
 /// `POST /v1/introspect` (form `token=…`), the application authenticated with HTTP Basic
 /// `application id : API key`.
+#[utoipa::path(operation_id = "tokens_introspect", post, path = "/introspect", tag = "tokens", request_body(content = IntrospectForm, content_type = "application/x-www-form-urlencoded"), responses((status = 200, description = "RFC 7662: active, and the claims, or only `active: false`", body = openapi::IntrospectionAnswer), openapi::Common, openapi::Authenticated), security(("basic" = [])))]
 pub async fn introspect(
     State(state): State<AppState>,
     crate::http::ClientAddress(source): crate::http::ClientAddress,

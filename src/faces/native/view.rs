@@ -14,7 +14,7 @@ pub fn json_value<T: Serialize>(view: &T) -> serde_json::Value {
 }
 
 /// A user as the native API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
     email: String,
@@ -35,7 +35,7 @@ impl From<&User> for UserView {
 }
 
 /// A user as the admin API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdminUserView {
     #[serde(flatten)]
     user: UserView,
@@ -53,7 +53,7 @@ impl From<&User> for AdminUserView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct OrganizationView {
     id: String,
     name: String,
@@ -71,11 +71,13 @@ impl From<&Organization> for OrganizationView {
 }
 
 /// The body of a successful login (and of a password change).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginView {
     token: String,
     token_type: &'static str,
+    #[schema(format = DateTime)]
     expires_at: String,
+    #[schema(format = DateTime)]
     session_expires_at: String,
     user: UserView,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,13 +106,13 @@ impl From<&IssuedSession> for LoginView {
 }
 
 /// The body of `GET /v1/session`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     session: SessionDetail,
     user: UserView,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SessionDetail {
     id: String,
     token_type: &'static str,
@@ -118,12 +120,17 @@ struct SessionDetail {
     application: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     expires_at: String,
+    #[schema(format = DateTime)]
     session_expires_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     stepped_up_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     step_up_expires_at: Option<String>,
 }
 
@@ -157,7 +164,7 @@ impl From<&LiveSession> for SessionView {
 }
 
 /// A challenge as the client that must answer it sees it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChallengeView {
     challenge_id: String,
     kind: &'static str,
@@ -168,6 +175,7 @@ pub struct ChallengeView {
     /// The number to match on the push device.
     #[serde(skip_serializing_if = "Option::is_none")]
     number: Option<u8>,
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
@@ -186,7 +194,7 @@ impl From<&IssuedChallenge> for ChallengeView {
 }
 
 /// A factor as its owner sees it: never its secret.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FactorView {
     id: String,
     kind: &'static str,
