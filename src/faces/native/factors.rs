@@ -33,6 +33,7 @@ pub async fn list(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmsBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     phone: Option<String>,
 }
 
@@ -84,6 +85,7 @@ pub async fn enrol_totp(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     public_key: Option<String>,
     name: Option<String>,
 }
@@ -122,6 +124,7 @@ fn enrolled(enrolment: Enrolment) -> (StatusCode, Json<Value>) {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{6}$")]
     code: Option<String>,
 }
 
@@ -164,6 +167,7 @@ pub async fn remove(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaSwitchBody {
+    #[schema(value_type = bool, required = true)]
     enabled: Option<bool>,
 }
 
@@ -188,11 +192,12 @@ pub async fn set_mfa(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NonceBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     device_id: Option<String>,
 }
 
 /// `POST /v1/devices/nonce`: a single-use nonce for a push device to sign.
-#[utoipa::path(operation_id = "factors_device_nonce", post, path = "/devices/nonce", tag = "devices", request_body = NonceBody, responses((status = 200, description = "A nonce to sign", body = openapi::Nonce), openapi::Common))]
+#[utoipa::path(operation_id = "factors_device_nonce", post, path = "/devices/nonce", tag = "devices", request_body = NonceBody, responses((status = 200, description = "A nonce to sign", body = openapi::Nonce), openapi::Common, openapi::Missing))]
 pub async fn device_nonce(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -211,7 +216,7 @@ const DEVICE_NONCE: &str = "doorward-device-nonce";
 const DEVICE_SIGNATURE: &str = "doorward-device-signature";
 
 /// `GET /v1/devices/challenges`: the device's pending challenges (without their numbers).
-#[utoipa::path(operation_id = "factors_device_challenges", get, path = "/devices/challenges", tag = "devices", params(("doorward-device-id" = String, Header, description = "The device"), ("doorward-device-nonce" = String, Header, description = "A nonce from /v1/devices/nonce"), ("doorward-device-signature" = String, Header, description = "The Ed25519 signature of the nonce, base64url")), responses((status = 200, description = "The pending challenges", body = openapi::DeviceChallenges), openapi::Common, openapi::Authenticated))]
+#[utoipa::path(operation_id = "factors_device_challenges", get, path = "/devices/challenges", tag = "devices", params(("doorward-device-id" = String, Header, description = "The device"), ("doorward-device-nonce" = String, Header, description = "A nonce from /v1/devices/nonce"), ("doorward-device-signature" = String, Header, description = "The Ed25519 signature of the nonce, base64url")), responses((status = 200, description = "The pending challenges", body = openapi::DeviceChallenges), openapi::Common, openapi::Authenticated, openapi::Missing))]
 pub async fn device_challenges(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -253,8 +258,10 @@ pub async fn device_challenges(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
+    #[schema(value_type = bool, required = true)]
     approve: Option<bool>,
     number: Option<u8>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     signature: Option<String>,
 }
 

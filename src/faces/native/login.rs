@@ -23,7 +23,9 @@ use std::net::IpAddr;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     login: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     password: Option<String>,
     application: Option<String>,
     organization: Option<String>,
@@ -130,7 +132,9 @@ fn restricted(problem: Problem, field: &str, session: &IssuedSession) -> Problem
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     current_password: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     new_password: Option<String>,
 }
 

@@ -21,8 +21,10 @@ use serde_json::{Value, json};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     mfa_token: Option<String>,
     factor: Option<String>,
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{6}$")]
     code: Option<String>,
 }
 
@@ -30,12 +32,13 @@ pub struct MfaBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaSendBody {
+    #[schema(value_type = String, required = true, min_length = 1)]
     mfa_token: Option<String>,
     factor: Option<String>,
 }
 
 /// `POST /v1/login/mfa`: finishes a sign-in with a code.
-#[utoipa::path(operation_id = "mfa_verify", post, path = "/login/mfa", tag = "sign-in", request_body = MfaBody, responses((status = 200, description = "Signed in at aal2", body = LoginView), openapi::Common, openapi::Authenticated))]
+#[utoipa::path(operation_id = "mfa_verify", post, path = "/login/mfa", tag = "sign-in", request_body = MfaBody, responses((status = 200, description = "Signed in at aal2", body = LoginView), openapi::Common, openapi::Missing, openapi::Authenticated))]
 pub async fn verify(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<MfaBody>,
@@ -60,7 +63,7 @@ pub async fn verify(
 }
 
 /// `POST /v1/login/mfa/send`: sends the code again, or challenges another factor.
-#[utoipa::path(operation_id = "mfa_send", post, path = "/login/mfa/send", tag = "sign-in", request_body = MfaSendBody, responses((status = 200, description = "The code sent again, or another factor challenged", body = ChallengeView), openapi::Common, openapi::Authenticated, openapi::Conflicting))]
+#[utoipa::path(operation_id = "mfa_send", post, path = "/login/mfa/send", tag = "sign-in", request_body = MfaSendBody, responses((status = 200, description = "The code sent again, or another factor challenged", body = ChallengeView), openapi::Common, openapi::Missing, openapi::Authenticated, openapi::Conflicting))]
 pub async fn send(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<MfaSendBody>,
@@ -103,11 +106,12 @@ pub struct StepUpBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
+    #[schema(value_type = String, required = true, pattern = "^[0-9]{6}$")]
     code: Option<String>,
 }
 
 /// `POST /v1/stepup`: challenges a factor (the preferred one if none is named).
-#[utoipa::path(operation_id = "mfa_start_step_up", post, path = "/stepup", tag = "factors", request_body = Option<StepUpBody>, responses((status = 201, description = "A challenge to answer", body = ChallengeView), openapi::Common, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "mfa_start_step_up", post, path = "/stepup", tag = "factors", request_body = Option<StepUpBody>, responses((status = 201, description = "A challenge to answer", body = ChallengeView), openapi::Common, openapi::Missing, openapi::Authenticated, openapi::Conflicting), security(("bearer" = [])))]
 pub async fn start_step_up(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,

@@ -50,7 +50,7 @@ pub struct OrganizationBody {
 }
 
 /// `POST /v1/session/organization {"organization"}`.
-#[utoipa::path(operation_id = "tokens_switch", post, path = "/session/organization", tag = "session", request_body = OrganizationBody, responses((status = 200, description = "The session, now acting for it", body = SessionView), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "tokens_switch", post, path = "/session/organization", tag = "session", request_body = OrganizationBody, responses((status = 200, description = "The session, now acting for it", body = SessionView), openapi::Common, openapi::Missing, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn switch(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
@@ -70,7 +70,7 @@ pub async fn switch(
 }
 
 /// `POST /v1/access_token {"organization"?}`.
-#[utoipa::path(operation_id = "tokens_access_token", post, path = "/access_token", tag = "tokens", request_body = OrganizationBody, responses((status = 200, description = "A signed access token", body = openapi::AccessTokenAnswer), openapi::Common, openapi::Authenticated), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "tokens_access_token", post, path = "/access_token", tag = "tokens", request_body = OrganizationBody, responses((status = 200, description = "A signed access token", body = openapi::AccessTokenAnswer), openapi::Common, openapi::Missing, openapi::Authenticated), security(("bearer" = [])))]
 pub async fn access_token(
     State(state): State<AppState>,
     Bearer(token, _): Bearer<Native>,
