@@ -91,6 +91,8 @@ pub struct PoolState {
 
 /// Every metric of one server.
 pub struct Metrics {
+    /// Off (`metrics.enabled = false`): nothing is recorded, and nothing served.
+    enabled: bool,
     registry: Registry,
     sign_ins: Family<FaceOutcome, Counter>,
     validations: Family<FaceResult, Counter>,
@@ -107,7 +109,7 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(true)
     }
 }
 
@@ -123,9 +125,10 @@ const LATENCY_BUCKETS: [f64; 12] = [
 ];
 
 impl Metrics {
-    /// A registry with every metric registered, all at zero.
-    pub fn new() -> Self {
+    /// A registry with every metric registered, all at zero; `enabled: false` records nothing.
+    pub fn new(enabled: bool) -> Self {
         let mut metrics = Self {
+            enabled,
             registry: Registry::with_prefix("doorward"),
             sign_ins: Family::default(),
             validations: Family::default(),
@@ -209,6 +212,9 @@ impl Metrics {
 
     /// A sign-in ended so (on the current request's face).
     pub fn sign_in(&self, outcome: &'static str) {
+        if !self.enabled {
+            return;
+        }
         self.sign_ins
             .get_or_create(&FaceOutcome {
                 face: current_face(),
@@ -219,6 +225,9 @@ impl Metrics {
 
     /// A bearer token was validated so (on the current request's face).
     pub fn validation(&self, result: &'static str) {
+        if !self.enabled {
+            return;
+        }
         self.validations
             .get_or_create(&FaceResult {
                 face: current_face(),
@@ -229,6 +238,9 @@ impl Metrics {
 
     /// A request of a route template was answered.
     pub fn request(&self, face: &'static str, route: &str, status: u16, took: Duration) {
+        if !self.enabled {
+            return;
+        }
         self.requests
             .get_or_create(&Route {
                 face,
@@ -240,11 +252,17 @@ impl Metrics {
 
     /// A lock was set (`set`) or lifted (`lifted`).
     pub fn lockout(&self, event: &'static str) {
+        if !self.enabled {
+            return;
+        }
         self.lockouts.get_or_create(&Event { event }).inc();
     }
 
     /// A challenge was sent or answered (`kind` is the audit kind, `challenge_sent:login:sms`).
     pub fn challenge(&self, kind: &str, outcome: &str) {
+        if !self.enabled {
+            return;
+        }
         let mut parts = kind.splitn(3, ':').skip(1);
         let purpose = parts.next().unwrap_or("unknown").to_owned();
         let factor = parts.next().unwrap_or("unknown").to_owned();
@@ -259,6 +277,9 @@ impl Metrics {
 
     /// A message went to the outbox, was delivered, or failed.
     pub fn delivery(&self, channel: &'static str, result: &'static str) {
+        if !self.enabled {
+            return;
+        }
         self.deliveries
             .get_or_create(&Delivery { channel, result })
             .inc();
@@ -266,6 +287,9 @@ impl Metrics {
 
     /// A request failed inside (a 500), because of the store or of something else.
     pub fn internal_failure(&self, kind: &'static str) {
+        if !self.enabled {
+            return;
+        }
         self.failures.get_or_create(&Kind { kind }).inc();
     }
 
@@ -298,7 +322,7 @@ mod tests {
 
     #[tokio::test]
     async fn counters_carry_the_face_of_the_request_and_render_as_prometheus_text() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::new(true);
         as_face("weavr", async { metrics.sign_in("success") }).await;
         metrics.sign_in("invalid_credentials");
         metrics.challenge("challenge_sent:login:sms", "success");
@@ -323,5 +347,18 @@ mod tests {
         assert!(text.contains("doorward_hashing_queue_depth 3"));
         assert!(text.contains("doorward_hashing_refusals_total 5"));
         assert!(text.contains(r#"doorward_build_info{version=""#));
+    }
+
+    #[test]
+    fn disabled_metrics_record_nothing() {
+        let metrics = Metrics::new(false);
+        metrics.sign_in("success");
+        metrics.validation("valid");
+        let text = metrics.render(PoolState::default());
+        assert!(!text.contains("doorward_sign_ins_total{"), "{text}");
+        assert!(
+            !text.contains("doorward_token_validations_total{"),
+            "{text}"
+        );
     }
 }

@@ -54,7 +54,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Server, Star
     let hasher = Hasher::start(&config.hashing)
         .await
         .map_err(StartError::Hasher)?;
-    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let metrics = Arc::new(crate::metrics::Metrics::new(config.metrics.enabled));
     let notifier = Notifier::new(
         &config.notify,
         config.sandbox,
