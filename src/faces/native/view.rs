@@ -17,6 +17,7 @@ pub fn json_value<T: Serialize>(view: &T) -> serde_json::Value {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
+    #[schema(format = Email)]
     email: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<String>,
@@ -39,7 +40,9 @@ impl From<&User> for UserView {
 pub struct AdminUserView {
     #[serde(flatten)]
     user: UserView,
+    #[schema(value_type = crate::domain::UserStatus)]
     status: &'static str,
+    #[schema(value_type = crate::domain::PasswordState)]
     password_state: &'static str,
 }
 
@@ -57,6 +60,7 @@ impl From<&User> for AdminUserView {
 struct OrganizationView {
     id: String,
     name: String,
+    #[schema(value_type = crate::domain::OrgKind)]
     kind: &'static str,
 }
 
@@ -74,6 +78,7 @@ impl From<&Organization> for OrganizationView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginView {
     token: String,
+    #[schema(value_type = crate::domain::SessionKind)]
     token_type: &'static str,
     #[schema(format = DateTime)]
     expires_at: String,
@@ -82,6 +87,7 @@ pub struct LoginView {
     user: UserView,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<OrganizationView>,
+    #[schema(value_type = crate::domain::Assurance)]
     assurance: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     device_token: Option<String>,
@@ -115,7 +121,9 @@ pub struct SessionView {
 #[derive(Serialize, utoipa::ToSchema)]
 struct SessionDetail {
     id: String,
+    #[schema(value_type = crate::domain::SessionKind)]
     token_type: &'static str,
+    #[schema(value_type = crate::domain::Assurance)]
     assurance: &'static str,
     application: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,6 +175,7 @@ impl From<&LiveSession> for SessionView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ChallengeView {
     challenge_id: String,
+    #[schema(value_type = crate::domain::FactorKind)]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     factor_id: Option<String>,
@@ -197,7 +206,9 @@ impl From<&IssuedChallenge> for ChallengeView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FactorView {
     id: String,
+    #[schema(value_type = crate::domain::FactorKind)]
     kind: &'static str,
+    #[schema(value_type = crate::domain::FactorStatus)]
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     phone: Option<String>,
