@@ -134,3 +134,45 @@ impl SessionCache {
         });
     }
 }
+
+/// Each user's memberships with their organisations, as the faces that describe a session with
+/// its identities read them on every validation (Amplify `checkSession`, Weavr `identities`).
+/// Trusted for [`FRESH_FOR`], like a session: a change made on another instance shows here
+/// within that time; a change made here (a membership, an organisation, an import, a deleted
+/// user) clears the cache at once. Decisions that grant access (switching organisation,
+/// issuing an access token, choosing the organisation of a sign-in) read the store instead.
+#[derive(Debug, Default)]
+pub struct MembershipCache {
+    entries: Mutex<HashMap<String, (Memberships, OffsetDateTime)>>,
+}
+
+/// A user's memberships, shared by the requests that read them.
+pub type Memberships = Arc<Vec<crate::store::MembershipWithOrg>>;
+
+impl MembershipCache {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Memberships, OffsetDateTime)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The user's memberships if they were read less than [`FRESH_FOR`] ago.
+    pub fn get(&self, user_id: &str, now: OffsetDateTime) -> Option<Memberships> {
+        self.map()
+            .get(user_id)
+            .filter(|(_, read)| now >= *read && now - *read < FRESH_FOR)
+            .map(|(memberships, _)| Arc::clone(memberships))
+    }
+
+    /// Keeps what was just read.
+    pub fn put(&self, user_id: &str, memberships: Memberships, now: OffsetDateTime) {
+        let mut map = self.map();
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, (_, read)| now - *read < FRESH_FOR);
+        }
+        map.insert(user_id.to_owned(), (memberships, now));
+    }
+
+    /// Forgets everything: memberships or organisations changed on this instance.
+    pub fn clear(&self) {
+        self.map().clear();
+    }
+}

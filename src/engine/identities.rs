@@ -50,14 +50,12 @@ pub enum Introspection {
 }
 
 /// The identities among a user's memberships: active memberships of active organisations.
-pub(crate) fn active_identities(
-    memberships: Vec<crate::store::MembershipWithOrg>,
-) -> Vec<Identity> {
+pub(crate) fn active_identities(memberships: &[crate::store::MembershipWithOrg]) -> Vec<Identity> {
     memberships
-        .into_iter()
+        .iter()
         .filter(|(m, o)| m.status == MembershipStatus::Active && o.status == OrgStatus::Active)
         .map(|(m, organization)| Identity {
-            organization,
+            organization: organization.clone(),
             role: m.role,
         })
         .collect()
@@ -70,14 +68,23 @@ impl Engine {
         self.identities_of(live.user()).await
     }
 
-    /// A user's active organisations, active memberships only.
+    /// A user's active organisations, active memberships only: for describing a session (no
+    /// store read on a validation that hits the caches; see `cache::MembershipCache`).
     pub(crate) async fn identities_of(
         &self,
         user: &crate::domain::User,
     ) -> EngineResult<Vec<Identity>> {
-        Ok(active_identities(
-            self.store.memberships_of(&user.id).await?,
-        ))
+        let now = self.now();
+        let memberships = match self.memberships.get(&user.id, now) {
+            Some(cached) => cached,
+            None => {
+                let read = std::sync::Arc::new(self.store.memberships_of(&user.id).await?);
+                self.memberships
+                    .put(&user.id, std::sync::Arc::clone(&read), now);
+                read
+            }
+        };
+        Ok(active_identities(&memberships))
     }
 
     /// A full session with its user's active organisations (for a face that describes both).
@@ -137,7 +144,7 @@ impl Engine {
         Ok(Switched {
             session: SessionWithIdentities {
                 live,
-                identities: active_identities(memberships),
+                identities: active_identities(&memberships),
             },
             new_token,
         })

@@ -71,6 +71,8 @@ pub struct Engine {
     config: Arc<EngineConfig>,
     /// This instance's short-lived copy of recently validated sessions (see `cache.rs`).
     sessions: SessionCache,
+    /// Users' memberships, reused for a second (see `cache::MembershipCache`).
+    memberships: cache::MembershipCache,
     /// Per-address rate limit buckets of this instance (identifier buckets live in the store).
     limiter: ratelimit::MemoryLimiter,
     /// This instance's copy of the maintenance switch.
@@ -107,6 +109,7 @@ impl Engine {
             clock,
             config: Arc::clone(&config),
             sessions: SessionCache::new(),
+            memberships: cache::MembershipCache::default(),
             limiter: ratelimit::MemoryLimiter::default(),
             maintenance: maintenance::MaintenanceCache::default(),
             keys: tokens::Keys::default(),

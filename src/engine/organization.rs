@@ -43,7 +43,7 @@ impl Engine {
             None if scope.require_organization => return Err(EngineError::NoActiveOrganization),
             other => other,
         };
-        Ok((chosen, super::identities::active_identities(memberships)))
+        Ok((chosen, super::identities::active_identities(&memberships)))
     }
 }
 

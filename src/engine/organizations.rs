@@ -125,6 +125,7 @@ impl Engine {
             status: status.unwrap_or(MembershipStatus::Active),
         };
         self.store.save_membership(&found.id, &membership).await?;
+        self.memberships.clear();
         if membership.status != MembershipStatus::Active {
             self.end_organization_sessions(organization, Some(&found.id))
                 .await?;
@@ -155,6 +156,7 @@ impl Engine {
         {
             return Err(EngineError::NotFound("membership"));
         }
+        self.memberships.clear();
         self.end_organization_sessions(organization, Some(&found.id))
             .await?;
         self.audit(Event {
@@ -183,6 +185,8 @@ impl Engine {
     }
 
     async fn audit_org(&self, by: &crate::domain::Actor, kind: &str, id: &str) {
+        // Every organisation change may change what a session's identities show.
+        self.memberships.clear();
         self.audit(Event {
             kind,
             actor: Some(by),

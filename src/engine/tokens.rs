@@ -243,7 +243,7 @@ impl Engine {
                 .ok_or_else(|| EngineError::internal("no signing key"))?;
             jwt::sign(&claims, kid, key).map_err(EngineError::internal)?
         };
-        let identities = super::identities::active_identities(memberships);
+        let identities = super::identities::active_identities(&memberships);
         Ok(AccessToken {
             token: secrecy::SecretString::from(token),
             expires_in: lifetime.whole_seconds(),

@@ -191,6 +191,7 @@ impl Engine {
         if !self.store.delete_user(&found.id).await? {
             return Err(EngineError::NotFound("user"));
         }
+        self.memberships.clear();
         self.sessions.remove_user(&found.id);
         self.audit(Event {
             actor: Some(by),

@@ -27,6 +27,7 @@ mod input;
 mod login;
 mod logs;
 mod maintenance;
+mod membership_cache;
 mod mfa;
 mod observability;
 mod openapi;

@@ -160,6 +160,7 @@ impl Engine {
         });
         self.store.apply_import(&batch).await?;
         self.cors.clear();
+        self.memberships.clear();
         self.audit(super::audit::Event {
             kind: "import",
             outcome: if batch.users.is_empty()
