@@ -10,7 +10,7 @@ both_backends!(identities_are_cached_for_a_second_and_cleared_by_local_changes);
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn orgs(app: &TestApp, sid: &str) -> Vec<String> {
+async fn check_session(app: &TestApp, sid: &str) -> Value {
     let response = app
         .client
         .get(app.url("/amplify/api/v1/auth/checkSession"))
@@ -19,7 +19,11 @@ async fn orgs(app: &TestApp, sid: &str) -> Vec<String> {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    response.json().await.unwrap()
+}
+
+async fn orgs(app: &TestApp, sid: &str) -> Vec<String> {
+    let body = check_session(app, sid).await;
     let mut ids: Vec<String> = body["result"]["orgs"]
         .as_array()
         .unwrap()
@@ -89,15 +93,6 @@ async fn identities_are_cached_for_a_second_and_cleared_by_local_changes(backend
         .await
         .unwrap();
     assert_eq!(disabled.status(), 200);
-    let body: Value = app
-        .client
-        .get(app.url("/amplify/api/v1/auth/checkSession"))
-        .bearer_auth(&sid)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = check_session(&app, &sid).await;
     assert_eq!(body["result"]["orgs"][0]["name"], "Acme Renamed");
 }
