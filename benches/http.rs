@@ -566,7 +566,14 @@ async fn measure(server: &Process, ceiling: &Process, _dir: &Path) {
             };
             let run = load(&native, CONNECTIONS, None).await;
             flooding.store(false, Ordering::Relaxed);
-            flood.await.unwrap();
+            let mut flood = flood.await.unwrap();
+            flood.took = run.took;
+            println!(
+                "{:<58} {:>9.1}/s  ({} refused busy)",
+                "  logins served during that flood",
+                flood.rate(),
+                flood.refused
+            );
             run
         },
     )

@@ -28,6 +28,40 @@ pub struct HashingConfig {
     pub workers: usize,
     /// Jobs that may wait for a worker before new logins are refused with 503.
     pub queue: usize,
+    /// The workers' niceness, 0 (as the rest of the process) to 19 (lowest): how far they
+    /// yield the cores to the async runtime under a login flood.
+    #[serde(deserialize_with = "niceness")]
+    pub niceness: u8,
+}
+
+fn niceness<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let value = u8::deserialize(d)?;
+    if value > 19 {
+        return Err(serde::de::Error::custom("must be from 0 to 19"));
+    }
+    Ok(value)
+}
+
+/// Lowers the calling thread's priority to a niceness (0 leaves it as it is).
+fn lower_priority(niceness: u8) {
+    if niceness == 0 {
+        return;
+    }
+    // thread-priority maps its 0..=99 scale onto niceness 19..=-20.
+    let scale = u32::from(19 - niceness.min(19)) * 99 / 39;
+    let result = u8::try_from(scale)
+        .map_err(|e| e.to_string())
+        .and_then(thread_priority::ThreadPriorityValue::try_from)
+        .map_err(|e| e.to_string())
+        .and_then(|value| {
+            thread_priority::set_current_thread_priority(
+                thread_priority::ThreadPriority::Crossplatform(value),
+            )
+            .map_err(|e| format!("{e:?}"))
+        });
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "hashing worker keeps the default priority");
+    }
 }
 
 impl Default for HashingConfig {
@@ -38,6 +72,7 @@ impl Default for HashingConfig {
             parallelism: 1,
             workers: 0,
             queue: 64,
+            niceness: 10,
         }
     }
 }
@@ -100,6 +135,7 @@ impl Hasher {
             n => n,
         };
         let (jobs, queue) = crossbeam_channel::bounded(config.queue);
+        let niceness = config.niceness;
         let counters = Arc::new(PoolCounters::default());
         for index in 0..workers {
             let queue = queue.clone();
@@ -107,7 +143,12 @@ impl Hasher {
             let counters = Arc::clone(&counters);
             std::thread::Builder::new()
                 .name(format!("doorward-hash-{index}"))
-                .spawn(move || work(&queue, &params, &counters))
+                .spawn(move || {
+                    // Below the async runtime: under a login flood, validations, logouts and
+                    // health checks get the cores first (measured by `cargo bench --bench http`).
+                    lower_priority(niceness);
+                    work(&queue, &params, &counters)
+                })
                 .map_err(|e| format!("cannot start a hashing worker: {e}"))?;
         }
         let mut hasher = Self {
@@ -253,7 +294,46 @@ mod tests {
             parallelism: 1,
             workers,
             queue,
+            niceness: 0,
         }
+    }
+
+    /// The niceness of every thread of this process named `name`.
+    #[cfg(target_os = "linux")]
+    fn niceness_of(name: &str) -> Vec<i64> {
+        let mut found = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let path = task.path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            if comm.trim() == name {
+                let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+                // After the `(comm)` field: state is the 3rd field, nice the 19th.
+                let fields: Vec<&str> = stat
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect();
+                found.push(fields[16].parse().unwrap());
+            }
+        }
+        found
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_run_at_the_configured_niceness() {
+        let _hasher = Hasher::start(&HashingConfig {
+            niceness: 13,
+            ..small(1, 4)
+        })
+        .await
+        .unwrap();
+        assert!(
+            niceness_of("doorward-hash-0").contains(&13),
+            "{:?}",
+            niceness_of("doorward-hash-0")
+        );
     }
 
     #[tokio::test]
