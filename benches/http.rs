@@ -402,7 +402,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     provision(dir.path());
     let server = start_doorward(dir.path(), &[]);
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_secs(1));
     let (idle_rss, _) = server.rss_mib();
     let ceiling = start_ceiling();
     let runtime = tokio::runtime::Builder::new_multi_thread()

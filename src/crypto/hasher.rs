@@ -157,10 +157,20 @@ impl Hasher {
             counters,
             workers,
         };
-        let dummy = hasher
-            .hash(&crate::crypto::token::generate())
-            .await
-            .map_err(|e| e.to_string())?;
+        // On a blocking thread, not a worker: its memory block is given back when it is done,
+        // so a server that has not signed anyone in yet holds no argon2 memory (idle RSS).
+        let dummy_params = params.clone();
+        let dummy = tokio::task::spawn_blocking(move || {
+            let secret = crate::crypto::token::generate();
+            phc::hash_argon2id(
+                secret.expose_secret().as_bytes(),
+                &dummy_params,
+                &mut Vec::new(),
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
         hasher.dummy_hash = Arc::from(dummy);
         Ok(hasher)
     }
