@@ -314,9 +314,14 @@ mod tests {
         let mut found = Vec::new();
         for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
             let path = task.path();
-            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            // A thread may end between the listing and the read: it is then not one of ours.
+            let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+                continue;
+            };
             if comm.trim() == name {
-                let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+                let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+                    continue;
+                };
                 // After the `(comm)` field: state is the 3rd field, nice the 19th.
                 let fields: Vec<&str> = stat
                     .rsplit(')')

@@ -3,6 +3,7 @@
 
 mod client;
 mod inputs;
+mod kept;
 
 pub use admin::{Actor, AdminScope, AdminToken};
 pub use client::ClientKind;
@@ -10,6 +11,7 @@ pub use inputs::{
     Email, FieldError, HAS_NUL, LoginId, PASSWORD_MAX_BYTES, Password, TEXT_MAX_BYTES, TOO_LONG,
     Username, storable, unstorable_field, unstorable_member,
 };
+pub use kept::{AuditEvent, OutboxMessage};
 
 use std::fmt;
 use std::time::Duration;
@@ -436,60 +438,6 @@ impl Session {
     /// When the session ends if it is not used again.
     pub fn idle_deadline(&self, last_seen: OffsetDateTime) -> OffsetDateTime {
         (last_seen + self.idle).min(self.expires_at)
-    }
-}
-
-/// A security event: who, what, when, from where, and how it ended. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct AuditEvent {
-    /// UUID.
-    pub id: String,
-    /// When it happened.
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// What happened (`login`, `lockout`, `unlock`, `password_change`, …).
-    pub kind: String,
-    /// How it ended (`success` or an error code).
-    pub outcome: String,
-    /// Who did it: `user:<id>`, `admin:<token name>`, `cli`, `system` or `anonymous`.
-    #[schema(value_type = String)]
-    pub actor: Actor,
-    /// The user it concerns, when known.
-    pub user_id: Option<String>,
-    /// The submitted identifier, for sign-ins.
-    pub identifier: Option<String>,
-    /// The application.
-    pub application_id: Option<String>,
-    /// The client's address.
-    pub source: Option<String>,
-    /// What it counted or changed (an import's counts), when it says more than its kind.
-    pub detail: Option<String>,
-}
-
-/// A message kept in the outbox instead of being sent.
-#[derive(Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct OutboxMessage {
-    /// UUID.
-    pub id: String,
-    /// When it was queued.
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// `email` or `sms`.
-    pub channel: String,
-    /// Address or phone number.
-    pub recipient: String,
-    /// Subject line.
-    pub subject: String,
-    /// Text; may carry a one-time code, so it is never logged.
-    pub body: String,
-}
-
-impl fmt::Debug for OutboxMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OutboxMessage")
-            .field("id", &self.id)
-            .field("channel", &self.channel)
-            .finish_non_exhaustive()
     }
 }
 
