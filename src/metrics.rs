@@ -55,9 +55,10 @@ struct Event {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Challenge {
-    purpose: String,
-    factor: String,
-    outcome: String,
+    event: &'static str,
+    purpose: &'static str,
+    factor: &'static str,
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -167,7 +168,7 @@ impl Metrics {
         );
         registry.register(
             "challenges",
-            "Second-factor challenges sent and answered, by purpose, factor and outcome",
+            "Second-factor challenges sent and answered, by event, purpose, factor and outcome",
             metrics.challenges.clone(),
         );
         registry.register(
@@ -258,19 +259,23 @@ impl Metrics {
         self.lockouts.get_or_create(&Event { event }).inc();
     }
 
-    /// A challenge was sent or answered (`kind` is the audit kind, `challenge_sent:login:sms`).
-    pub fn challenge(&self, kind: &str, outcome: &str) {
+    /// A challenge was `sent` or `answered`, for a purpose (`login`, `stepup`, …) by a factor.
+    pub fn challenge(
+        &self,
+        event: &'static str,
+        purpose: &'static str,
+        factor: &'static str,
+        outcome: &'static str,
+    ) {
         if !self.enabled {
             return;
         }
-        let mut parts = kind.splitn(3, ':').skip(1);
-        let purpose = parts.next().unwrap_or("unknown").to_owned();
-        let factor = parts.next().unwrap_or("unknown").to_owned();
         self.challenges
             .get_or_create(&Challenge {
+                event,
                 purpose,
                 factor,
-                outcome: outcome.to_owned(),
+                outcome,
             })
             .inc();
     }
@@ -325,7 +330,7 @@ mod tests {
         let metrics = Metrics::new(true);
         as_face("weavr", async { metrics.sign_in("success") }).await;
         metrics.sign_in("invalid_credentials");
-        metrics.challenge("challenge_sent:login:sms", "success");
+        metrics.challenge("sent", "login", "sms", "success");
         let text = metrics.render(PoolState {
             queued: 3,
             busy: 2,
@@ -342,7 +347,7 @@ mod tests {
             )
         );
         assert!(text.contains(
-            r#"doorward_challenges_total{purpose="login",factor="sms",outcome="success"} 1"#
+            r#"doorward_challenges_total{event="sent",purpose="login",factor="sms",outcome="success"} 1"#
         ));
         assert!(text.contains("doorward_hashing_queue_depth 3"));
         assert!(text.contains("doorward_hashing_refusals_total 5"));

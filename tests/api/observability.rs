@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 both_backends!(
     metrics_count_what_happened,
+    challenges_are_counted_by_event_and_outcome,
     every_answer_carries_its_own_request_id
 );
 
@@ -147,4 +148,45 @@ async fn every_answer_carries_its_own_request_id(backend: Backend) {
         "an unmatched path is counted as `unmatched`, never by its text"
     );
     assert!(text.contains(r#"route="unmatched""#));
+}
+
+async fn challenges_are_counted_by_event_and_outcome(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.sandbox = true).await;
+    app.import(
+        json!({"users": [{"email": "ann@example.test", "password": PASSWORD,
+        "mfa": true, "phone": "+447700900123", "factors": [{"type": "sms", "status": "active"}]}]}),
+    )
+    .await;
+    let step: serde_json::Value = app
+        .login("ann@example.test", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mfa_token = step["mfa_token"].as_str().unwrap();
+    for code in ["000000", "123456"] {
+        app.post(
+            "/v1/login/mfa",
+            json!({"mfa_token": mfa_token, "code": code}),
+        )
+        .await;
+    }
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |series: &str| value(&text, series);
+    let series = |event: &str, outcome: &str| {
+        format!(
+            r#"doorward_challenges_total{{event="{event}",purpose="login",factor="sms",outcome="{outcome}"}}"#
+        )
+    };
+    assert_eq!(count(&series("sent", "success")), 1, "{text}");
+    assert_eq!(count(&series("answered", "invalid_code")), 1);
+    assert_eq!(count(&series("answered", "success")), 1);
 }

@@ -13,6 +13,7 @@ use crate::crypto::otp;
 use crate::domain::{
     Challenge, ChallengePurpose, ChallengeStatus, Factor, FactorKind, FactorStatus, Session, User,
 };
+use ChallengeEvent::{Answered, Sent};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
@@ -206,8 +207,7 @@ impl Engine {
             .await?;
         self.store.insert_challenge(&challenge).await?;
         self.deliver_challenge(&challenge, code.as_ref()).await?;
-        self.audit_challenge(&challenge, "challenge_sent", "success")
-            .await;
+        self.audit_challenge(&challenge, Sent, "success").await;
         Ok(IssuedChallenge {
             destination: challenge.destination.as_deref().map(mask),
             challenge,
@@ -256,8 +256,7 @@ impl Engine {
         sent.expires_at = expires_at;
         sent.sends += 1;
         self.deliver_challenge(&sent, Some(&code)).await?;
-        self.audit_challenge(&sent, "challenge_sent", "success")
-            .await;
+        self.audit_challenge(&sent, Sent, "success").await;
         Ok(IssuedChallenge {
             destination: sent.destination.as_deref().map(mask),
             challenge: sent,
@@ -276,8 +275,7 @@ impl Engine {
             Ok(()) => "success",
             Err(e) => e.code(),
         };
-        self.audit_challenge(challenge, "challenge_answered", outcome)
-            .await;
+        self.audit_challenge(challenge, Answered, outcome).await;
         result
     }
 
@@ -402,9 +400,23 @@ impl Engine {
         }
     }
 
-    async fn audit_challenge(&self, challenge: &Challenge, kind: &str, outcome: &str) {
-        let kind = format!("{kind}:{}:{}", challenge.purpose, challenge.kind);
-        self.metrics.challenge(&kind, outcome);
+    async fn audit_challenge(
+        &self,
+        challenge: &Challenge,
+        event: ChallengeEvent,
+        outcome: &'static str,
+    ) {
+        let (name, label) = match event {
+            Sent => ("challenge_sent", "sent"),
+            Answered => ("challenge_answered", "answered"),
+        };
+        self.metrics.challenge(
+            label,
+            challenge.purpose.as_str(),
+            challenge.kind.as_str(),
+            outcome,
+        );
+        let kind = format!("{name}:{}:{}", challenge.purpose, challenge.kind);
         self.audit(Event {
             kind: &kind,
             outcome,
@@ -413,6 +425,13 @@ impl Engine {
         })
         .await;
     }
+}
+
+/// What happened to a challenge, for the audit trail and the metrics.
+#[derive(Debug, Clone, Copy)]
+enum ChallengeEvent {
+    Sent,
+    Answered,
 }
 
 #[cfg(test)]
