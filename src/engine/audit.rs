@@ -129,6 +129,41 @@ impl Engine {
     }
 }
 
+/// Every event a query selects, a page at a time: the first page is read before this returns
+/// (so a bad query is an error, not an empty stream); a store failure on a later page ends the
+/// stream early, and is logged.
+pub async fn export(
+    engine: std::sync::Arc<Engine>,
+    mut query: AuditQuery,
+) -> EngineResult<impl futures_util::Stream<Item = Vec<AuditEvent>> + Send + 'static> {
+    query.cursor = None;
+    query.limit = None;
+    let first = engine.audit_page(&query).await?;
+    Ok(futures_util::stream::unfold(
+        Some((query, first)),
+        move |state| {
+            let engine = std::sync::Arc::clone(&engine);
+            async move {
+                let (mut query, page) = state?;
+                let next = match page.next {
+                    None => None,
+                    Some(cursor) => {
+                        query.cursor = Some(cursor);
+                        match engine.audit_page(&query).await {
+                            Ok(page) => Some((query, page)),
+                            Err(e) => {
+                                tracing::error!(error = %e, "audit export ended early");
+                                None
+                            }
+                        }
+                    }
+                };
+                Some((page.events, next))
+            }
+        },
+    ))
+}
+
 fn invalid(field: &str, reason: &str) -> EngineError {
     EngineError::Validation(vec![FieldError::new(field, reason)])
 }

@@ -34,7 +34,7 @@ mod users;
 pub use crate::directory::DirectoryError;
 pub use admin::{ADMIN_TOKEN_LIFETIME, AdminPrincipal, NewAdminToken};
 pub use application::{AppSelector, CorsGrant, DEFAULT_APPLICATION_ID, SignInLocation};
-pub use audit::{AuditPage, AuditQuery};
+pub use audit::{AuditPage, AuditQuery, export as audit_export};
 pub use challenge::{ChallengeState, FactorChoice, IssuedChallenge};
 pub use error::{EngineError, EngineResult, Failure, PasswordRule};
 pub use factors::Enrolment;

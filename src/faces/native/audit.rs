@@ -4,7 +4,7 @@
 use super::extract::{Admin, Read, bad_parameter};
 use super::openapi;
 use super::problem::Problem;
-use crate::engine::{AuditPage, AuditQuery, Engine, UserRef};
+use crate::engine::{AuditQuery, UserRef, audit_export};
 use crate::http::AppState;
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -12,6 +12,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -63,18 +64,23 @@ pub async fn audit(
         actor: params.actor,
         since: time_param("since", params.since.as_deref())?,
         until: time_param("until", params.until.as_deref())?,
-        cursor: if ndjson { None } else { params.cursor },
-        limit: if ndjson { None } else { params.limit },
+        cursor: params.cursor,
+        limit: params.limit,
     };
-    let first = state.engine.audit_page(&query).await?;
     if !ndjson {
-        return Ok(Json(first).into_response());
+        return Ok(Json(state.engine.audit_page(&query).await?).into_response());
     }
-    let mut response = Response::new(Body::from_stream(export(
-        Arc::clone(&state.engine),
-        query,
-        first,
-    )));
+    let pages = audit_export(Arc::clone(&state.engine), query).await?;
+    let lines = pages.map(|events| {
+        let mut lines = Vec::new();
+        for event in &events {
+            if serde_json::to_writer(&mut lines, event).is_ok() {
+                lines.push(b'\n');
+            }
+        }
+        Ok::<_, std::io::Error>(Bytes::from(lines))
+    });
+    let mut response = Response::new(Body::from_stream(lines));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-ndjson"),
@@ -87,39 +93,4 @@ fn time_param(field: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>
         .map(|t| OffsetDateTime::parse(t, &Rfc3339))
         .transpose()
         .map_err(|_| bad_parameter(field, "must be an RFC 3339 time"))
-}
-
-/// Every page from `first` on, one event per line. A store failure after the first page ends
-/// the stream early (the status is already sent); it is logged.
-fn export(
-    engine: Arc<Engine>,
-    query: AuditQuery,
-    first: AuditPage,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::unfold(Some((query, first)), move |state| {
-        let engine = Arc::clone(&engine);
-        async move {
-            let (mut query, page) = state?;
-            let mut lines = Vec::new();
-            for event in &page.events {
-                if serde_json::to_writer(&mut lines, event).is_ok() {
-                    lines.push(b'\n');
-                }
-            }
-            let next = match page.next {
-                None => None,
-                Some(cursor) => {
-                    query.cursor = Some(cursor);
-                    match engine.audit_page(&query).await {
-                        Ok(page) => Some((query, page)),
-                        Err(e) => {
-                            tracing::error!(error = %e, "audit export ended early");
-                            None
-                        }
-                    }
-                }
-            };
-            Some((Ok(Bytes::from(lines)), next))
-        }
-    })
 }
