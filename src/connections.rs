@@ -18,7 +18,6 @@
 //! - At start-up the soft `RLIMIT_NOFILE` is raised to the hard limit.
 
 use crate::config::HttpConfig;
-use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -64,7 +63,7 @@ pub fn connection_limit(config: &HttpConfig, open_files: Option<u64>) -> usize {
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open connections finish.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: crate::server::App,
     config: HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
@@ -118,26 +117,24 @@ pub async fn serve(
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
-    app: Router,
+    app: crate::server::App,
     config: HttpConfig,
     mut stopped: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
     let seen = Arc::clone(&activity);
-    let service = app
-        .map_request(move |mut request: axum::extract::Request<_>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        })
-        .map_future(move |response| {
-            let in_flight = InFlight::start(Arc::clone(&seen));
-            async move {
-                let response = response.await;
-                drop(in_flight);
-                response
-            }
-        });
+    let service = tower::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let mut request = request.map(axum::body::Body::new);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let in_flight = InFlight::start(Arc::clone(&seen));
+        let response = app.clone().oneshot(request);
+        async move {
+            let response = response.await;
+            drop(in_flight);
+            response
+        }
+    });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()

@@ -14,9 +14,9 @@ use crate::notify::Notifier;
 use crate::store;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::future::Future;
 use std::sync::Arc;
 use thiserror::Error;
@@ -105,9 +105,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// The whole HTTP application.
-pub fn router(server: &Server) -> Router {
-    use tower_http::set_header::SetResponseHeaderLayer;
-    use tower_http::trace::{DefaultOnResponse, TraceLayer};
+pub fn router(server: &Server) -> App {
     let config = server.config.http;
     let state = AppState {
         engine: Arc::clone(&server.engine),
@@ -123,43 +121,26 @@ pub fn router(server: &Server) -> Router {
     }
     let app = faces
         .fallback(native::not_found)
-        .layer(from_fn_with_state(state.clone(), maintenance_guard))
-        .layer(from_fn_with_state(state.clone(), log_failures))
-        .layer(from_fn_with_state(state.clone(), input_guard))
+        .layer(from_fn_with_state(state.clone(), gate))
         .method_not_allowed_fallback(native::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(axum::middleware::from_fn(move |request, next| {
-            deadline(config.request_timeout, request, next)
-        }))
         .layer(from_fn_with_state(state.clone(), crate::observe::observe))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
         .with_state(state.clone());
     // CORS and faces served by host act before routing: a preflight reaches no route's
     // method check, and a face served by host is routed, guarded and logged at its own path.
     let routes = faces::HostRoutes::of(&server.config).map(Arc::new);
-    Router::new().fallback_service(
-        tower::ServiceBuilder::new()
-            .layer(from_fn_with_state(state, crate::http::cors::cors))
-            .map_request(move |request| match &routes {
-                Some(routes) => routes.rewrite(request),
-                None => request,
-            })
-            .service(app),
-    )
+    tower::ServiceBuilder::new()
+        .boxed_clone()
+        .layer(from_fn_with_state(state, crate::http::cors::cors))
+        .map_request(move |request| match &routes {
+            Some(routes) => routes.rewrite(request),
+            None => request,
+        })
+        .service(app)
 }
+
+/// The whole HTTP application, as one service.
+pub type App = tower::util::BoxCloneService<Request, Response, std::convert::Infallible>;
 
 /// Where the metrics are served.
 pub const METRICS_PATH: &str = "/metrics";
@@ -186,21 +167,45 @@ pub async fn serve_metrics(
         .await
 }
 
-/// Answers 408 when a request takes longer than the timeout, except the import: an `all` admin
-/// token's import of a large directory may take minutes (and streams its progress).
-async fn deadline(timeout: std::time::Duration, request: Request, next: Next) -> Response {
-    if request.method() == axum::http::Method::POST && request.uri().path() == native::IMPORT_PATH {
-        return next.run(request).await;
+/// The checks every request passes before its route, in one layer (each layer costs a clone of
+/// the inner service and a boxed future per request, measured with `cargo bench --bench http`):
+///
+/// 1. an ambiguous or unstorable request target (`http::guard`) is refused before routing, in
+///    the shape of the face that serves the path;
+/// 2. in maintenance mode the native face answers 503, except health checks and the admin API
+///    (which is how maintenance is switched off again); the platform faces answer it in their
+///    own shapes, in their own layers;
+/// 3. a request that takes longer than `http.request_timeout` is answered 408, except the
+///    import: an `all` admin token's import of a large directory may take minutes (and streams
+///    its progress);
+/// 4. an internal failure is logged once, with its cause chain, inside the request's span.
+async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if let Some(refused) = crate::http::guard::refusal(&request) {
+        return match faces::bad_request(&state.config, path, &refused) {
+            Some(response) => response,
+            None => native::bad_request(refused),
+        };
     }
-    match tokio::time::timeout(timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => axum::response::IntoResponse::into_response(StatusCode::REQUEST_TIMEOUT),
-    }
-}
-
-/// Logs a request's internal failure once, with its cause chain, inside the request's span.
-async fn log_failures(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (response, failure) = crate::http::collect_failure(next.run(request)).await;
+    let maintained = !(native::exempt_from_maintenance(path)
+        || path == METRICS_PATH
+        || faces::serves(&state.config, path));
+    let timeout = (request.method() != axum::http::Method::POST || path != native::IMPORT_PATH)
+        .then_some(state.config.http.request_timeout);
+    let engine = Arc::clone(&state.engine);
+    let served = crate::http::collect_failure(async move {
+        if maintained && let Some(retry_after) = engine.maintenance_retry().await {
+            return crate::http::maintenance_answer::<native::Native>(retry_after);
+        }
+        next.run(request).await
+    });
+    let (response, failure) = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, served).await {
+            Ok(served) => served,
+            Err(_) => (StatusCode::REQUEST_TIMEOUT.into_response(), None),
+        },
+        None => served.await,
+    };
     if let Some(failure) = failure {
         let cause = if failure.caused_by::<crate::store::StoreError>() {
             "store"
@@ -211,50 +216,6 @@ async fn log_failures(State(state): State<AppState>, request: Request, next: Nex
         tracing::error!(status = %response.status(), error = %failure.chain(), "request failed");
     }
     response
-}
-
-/// Refuses an ambiguous or unstorable request target (`http::guard`) before routing, in the
-/// shape of the face that serves the path.
-async fn input_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(refused) = crate::http::guard::refusal(&request) else {
-        return next.run(request).await;
-    };
-    match faces::bad_request(&state.config, request.uri().path(), &refused) {
-        Some(response) => response,
-        None => native::bad_request(refused),
-    }
-}
-
-/// In maintenance mode the native face answers 503, except health checks and the admin API
-/// (which is how maintenance is switched off again); the platform faces answer it in their own
-/// shapes.
-async fn maintenance_guard(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    let exempt = native::exempt_from_maintenance(path)
-        || path == METRICS_PATH
-        || faces::serves(&state.config, path);
-    if exempt {
-        return next.run(request).await;
-    }
-    crate::http::maintenance::<native::Native>(State(state), request, next).await
-}
-
-/// The log span of a request: method and path only. The query string is left out: tokens are
-/// never accepted there, but a careless client may still send one.
-/// `request_id`, `route` and `face` are filled in by `observe`.
-fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        request_id = tracing::field::Empty,
-        route = tracing::field::Empty,
-        face = tracing::field::Empty,
-    )
 }
 
 /// How often an instance sweeps expired rows.

@@ -57,9 +57,14 @@ pub async fn maintenance<F: Face>(
     next: Next,
 ) -> Response {
     match state.engine.maintenance_retry().await {
-        Some(retry_after) => F::maintenance(retry_after).into_response(),
+        Some(retry_after) => maintenance_answer::<F>(retry_after),
         None => next.run(request).await,
     }
+}
+
+/// A face's answer in maintenance.
+pub fn maintenance_answer<F: Face>(retry_after: Duration) -> Response {
+    F::maintenance(retry_after).into_response()
 }
 
 /// The session token of a request: `Authorization: Bearer`, else the face's session cookie.

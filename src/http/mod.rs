@@ -17,7 +17,8 @@ mod time;
 pub use client::{ClientAddress, ForwardedHttps};
 pub use device::{DeviceToken, cookie, device_cookie, device_token};
 pub use face::{
-    Bearer, Face, Fields, JsonObject, MaybeBearer, body_bytes, maintenance, session_token,
+    Bearer, Face, Fields, JsonObject, MaybeBearer, body_bytes, maintenance, maintenance_answer,
+    session_token,
 };
 pub use failure::{collect_failure, report_failure};
 pub use headers::{bearer, is_json, media_type};

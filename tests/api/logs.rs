@@ -306,7 +306,8 @@ async fn no_secret_reaches_the_log(backend: Backend) {
     assert_eq!(finished["span"]["face"], "native");
     assert_eq!(finished["span"]["request_id"].as_str().unwrap().len(), 32);
     assert_eq!(finished["fields"]["status"], 200);
-    assert!(finished["fields"]["latency"].is_string());
+    assert!(finished["fields"]["latency_ms"].is_f64());
+    assert_eq!(finished["target"], "doorward::request");
     let security = entries
         .iter()
         .find(|e| e["fields"]["message"] == "security event" && e["fields"]["kind"] == "login_mfa")
