@@ -79,7 +79,7 @@ fn generate(dir: &Path, n: usize, hash: &str, runtime: &tokio::runtime::Runtime)
     write!(out, r#"{{"users": ["#).unwrap();
     for i in 0..n {
         let comma = if i == 0 { "" } else { "," };
-        let user = json!({"id": format!("u{i}"), "email": format!("user{i}@example.test"),
+        let user = json!({"id": (i + 1).to_string(), "email": format!("user{i}@example.test"),
                           "password_hash": hash});
         write!(out, "{comma}{user}").unwrap();
     }
@@ -110,7 +110,7 @@ fn generate(dir: &Path, n: usize, hash: &str, runtime: &tokio::runtime::Runtime)
     tokens
 }
 
-/// One session per token, for user `u{i}`, as a password sign-in leaves it, idle for an hour.
+/// One session per token, for the user with id `i + 1`, as a password sign-in leaves it, idle for an hour.
 async fn write_sessions(db: &Path, tokens: &[String]) {
     use sqlx::Connection;
     let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
@@ -126,7 +126,7 @@ async fn write_sessions(db: &Path, tokens: &[String]) {
         )
         .bind(format!("s{i}"))
         .bind(hex::encode(Sha256::digest(token.as_bytes())))
-        .bind(format!("u{i}"))
+        .bind((i + 1).to_string())
         .bind(NATIVE_APP)
         .bind(now)
         .bind(now)
