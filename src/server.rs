@@ -1,8 +1,9 @@
 //! Wiring: build the engine from a configuration, assemble the router (the native face and the
-//! enabled platform faces, behind the global layers: the input guard, maintenance, body limit,
-//! request timeout, `Cache-Control: no-store`, `nosniff`, the request log), and serve it on a
-//! bound listener until a shutdown future resolves (tests bind `127.0.0.1:0`; `main` passes
-//! SIGTERM/SIGINT).
+//! enabled platform faces, behind the global layers: `observe` (request id, span, metrics,
+//! `Cache-Control: no-store`, `nosniff`, the request line), the body limit, and `gate` (input
+//! guard, maintenance, request timeout, failure log); CORS and host routing before them), and
+//! serve it on a bound listener until a shutdown future resolves (tests bind `127.0.0.1:0`;
+//! `main` passes SIGTERM/SIGINT).
 
 use crate::clock::Clock;
 use crate::config::Config;

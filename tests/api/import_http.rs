@@ -59,6 +59,13 @@ async fn the_import_outlasts_the_request_timeout(backend: Backend) {
         )
         .await;
     assert_eq!(cut.status(), 408, "the timeout holds for other routes");
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(cut.headers()[name], value, "a 408 carries {name} too");
+    }
+    assert_eq!(cut.headers()["x-request-id"].len(), 32);
 
     let response = post_import(&app, &admin, &users(6, true), false).await;
     assert_eq!(response.status(), 200, "six hashes take longer than 1 ms");

@@ -1,7 +1,8 @@
 //! The server's own log, as the binary writes it: JSON lines (standard error is no terminal),
 //! each request line with its request id, route, face, status and latency, security events
 //! with the audit event's id, and not one secret across a full sign-in, MFA, step-up, TOTP
-//! enrolment and password change.
+//! enrolment and password change. At the default level, a request line only for answers of 400
+//! and above.
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
@@ -11,7 +12,10 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-both_backends!(no_secret_reaches_the_log);
+both_backends!(
+    no_secret_reaches_the_log,
+    at_info_only_refused_requests_write_a_request_line
+);
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -23,12 +27,12 @@ struct Server {
     _child: tokio::process::Child,
 }
 
-async fn start(database_url: &str) -> Server {
+async fn start(database_url: &str, level: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorward"))
         .arg("serve")
         .env("DOORWARD_DATABASE_URL", database_url)
         .env("DOORWARD_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", level)
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -90,7 +94,7 @@ async fn new_code(
 
 async fn no_secret_reaches_the_log(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let server = start(app.database_url()).await;
+    let server = start(app.database_url(), "debug").await;
     // The server runs on the wall clock: its admin token comes from the command line too.
     let created = Command::new(env!("CARGO_BIN_EXE_doorward"))
         .args(["admin", "token", "create", "--name", "logs"])
@@ -314,4 +318,41 @@ async fn no_secret_reaches_the_log(backend: Backend) {
         .expect("the sign-in's security event");
     assert_eq!(security["fields"]["outcome"], "success");
     assert_eq!(security["fields"]["audit_id"].as_str().unwrap().len(), 36);
+}
+
+async fn at_info_only_refused_requests_write_a_request_line(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let server = start(app.database_url(), "info").await;
+    let client = reqwest::Client::new();
+    let healthy = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthy.status(), 200);
+    let refused = client
+        .get(format!("{}/v1/session", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let id = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let lines = server.lines.lock().unwrap().clone();
+    let requests: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|e: &Value| e["fields"]["message"] == "finished processing request")
+        .collect();
+    assert_eq!(requests.len(), 1, "only the 401 has a line: {requests:?}");
+    let line = &requests[0];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["target"], "doorward::request");
+    assert_eq!(line["fields"]["status"], 401);
+    assert_eq!(line["span"]["route"], "/v1/session");
+    assert_eq!(line["span"]["request_id"], id.as_str());
 }
