@@ -8,10 +8,9 @@
 //! it. All of it shares this machine's cores, so the two instances split the CPU the lone one
 //! had: the sum of the two against the lone rate is what the shared database costs.
 
-use crate::load::{Target, load, repeats, sign_in};
+use crate::CONNECTIONS;
+use crate::load::{Target, load, repeats, sign_in, summary};
 use crate::processes::{Process, provision, start_doorward};
-use crate::{CONNECTIONS, PASSWORD};
-use serde_json::json;
 use sqlx::Connection;
 
 const DATABASE: &str = "doorward_bench";
@@ -52,7 +51,7 @@ pub fn run(runtime: &tokio::runtime::Runtime) {
             pairs.push((ra.rate(), rb.rate()));
             commits.print(&url, ra.took, "  (two instances)").await;
         }
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let mean = |v: &[f64]| summary(v).0;
         let lone_mean = mean(&lone);
         let each: Vec<f64> = pairs.iter().flat_map(|(a, b)| [*a, *b]).collect();
         let sums: Vec<f64> = pairs.iter().map(|(a, b)| a + b).collect();
@@ -81,20 +80,11 @@ pub fn run(runtime: &tokio::runtime::Runtime) {
 }
 
 fn list(rates: &[f64]) -> String {
-    rates
-        .iter()
-        .map(|r| format!("{r:.0}"))
-        .collect::<Vec<_>>()
-        .join(" / ")
+    summary(rates).1
 }
 
 async fn token(server: &Process) -> String {
-    let login = json!({"login": "ann@example.test", "password": PASSWORD});
-    sign_in(
-        Target::post_json(server.address, "/v1/login", &login),
-        "/token",
-    )
-    .await
+    sign_in(Target::login(server.address, "ann@example.test"), "/token").await
 }
 
 fn session(server: &Process, token: &str) -> Target {

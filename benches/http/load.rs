@@ -54,6 +54,15 @@ impl Target {
         }
     }
 
+    /// A native password sign-in.
+    pub fn login(address: std::net::SocketAddr, login: &str) -> Self {
+        Self::post_json(
+            address,
+            "/v1/login",
+            &serde_json::json!({"login": login, "password": crate::PASSWORD}),
+        )
+    }
+
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
@@ -196,14 +205,20 @@ pub async fn phase(
         runs.push(each().await);
     }
     let rates: Vec<f64> = runs.iter().map(Run::rate).collect();
+    let (mean, spread) = summary(&rates);
+    let refused: u64 = runs.iter().map(|r| r.refused + r.errors).sum();
+    let ratio = ceiling.map_or(String::new(), |c| format!("  ratio {:.2}", mean / c));
+    println!("{name:<58} {mean:>9.1}/s  ({spread}){ratio}  non-2xx {refused}");
+    (mean, runs)
+}
+
+/// The mean of some rates, and the rates themselves as `a / b / c`.
+pub fn summary(rates: &[f64]) -> (f64, String) {
     let mean = rates.iter().sum::<f64>() / rates.len() as f64;
     let spread = rates
         .iter()
         .map(|r| format!("{r:.0}"))
         .collect::<Vec<_>>()
         .join(" / ");
-    let refused: u64 = runs.iter().map(|r| r.refused + r.errors).sum();
-    let ratio = ceiling.map_or(String::new(), |c| format!("  ratio {:.2}", mean / c));
-    println!("{name:<58} {mean:>9.1}/s  ({spread}){ratio}  non-2xx {refused}");
-    (mean, runs)
+    (mean, spread)
 }

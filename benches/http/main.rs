@@ -174,12 +174,7 @@ async fn measure(server: &Process, ceiling: &Process, _dir: &Path) {
                     .unwrap(),
             );
         }
-        let mean = rates.iter().sum::<f64>() / rates.len() as f64;
-        let spread = rates
-            .iter()
-            .map(|r| format!("{r:.0}"))
-            .collect::<Vec<_>>()
-            .join(" / ");
+        let (mean, spread) = load::summary(&rates);
         println!(
             "{:<58} {mean:>9.1}/s  ({spread})",
             "raw argon2id verifies, all cores, reused memory"
@@ -192,13 +187,7 @@ async fn measure(server: &Process, ceiling: &Process, _dir: &Path) {
     })
     .await;
     let many: Vec<Target> = (0..USERS)
-        .map(|i| {
-            Target::post_json(
-                at,
-                "/v1/login",
-                &json!({"login": format!("user{i}@example.test"), "password": PASSWORD}),
-            )
-        })
+        .map(|i| Target::login(at, &format!("user{i}@example.test")))
         .collect();
     phase("POST /v1/login, 64 accounts", Some(raw), async || {
         load(&many, CONNECTIONS, None).await

@@ -158,13 +158,7 @@ async fn measure(server: &Process, n: usize, tokens: &[String]) -> Figures {
     )
     .await;
     let accounts: Vec<Target> = spread(n, ACCOUNTS)
-        .map(|i| {
-            Target::post_json(
-                at,
-                "/v1/login",
-                &json!({"login": format!("user{i}@example.test"), "password": PASSWORD}),
-            )
-        })
+        .map(|i| Target::login(at, &format!("user{i}@example.test")))
         .collect();
     let (logins, _) = phase(
         &format!("POST /v1/login, {ACCOUNTS} accounts of {n}"),
