@@ -133,9 +133,15 @@ pub fn router(server: &Server) -> App {
     tower::ServiceBuilder::new()
         .boxed_clone()
         .layer(from_fn_with_state(state, crate::http::cors::cors))
-        .map_request(move |request| match &routes {
-            Some(routes) => routes.rewrite(request),
-            None => request,
+        .map_request(move |mut request: Request| {
+            // What the client asked for, before a face served by host is moved under its base
+            // (the Amplify sign-in matches applications by it); the router keeps one it finds.
+            let asked = axum::extract::OriginalUri(request.uri().clone());
+            request.extensions_mut().insert(asked);
+            match &routes {
+                Some(routes) => routes.rewrite(request),
+                None => request,
+            }
         })
         .service(app)
 }

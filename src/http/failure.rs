@@ -1,6 +1,6 @@
 //! Internal failures reach the log once, with their cause chain, from one layer. A face that
 //! maps `EngineError::Internal` to its 500 reports the failure here; the server's layer
-//! (`server::log_failures`) runs every request inside a scope that collects the report and logs
+//! (`server::gate`) runs every request inside a scope that collects the report and logs
 //! it with the request's span (method, path) and status. Outside such a scope (the CLI, a unit
 //! test) a report is logged at once.
 

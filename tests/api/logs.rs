@@ -14,7 +14,8 @@ use tokio::process::Command;
 
 both_backends!(
     no_secret_reaches_the_log,
-    at_info_only_refused_requests_write_a_request_line
+    at_info_only_refused_requests_write_a_request_line,
+    a_streamed_import_logs_its_event_with_the_request_id
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -355,4 +356,43 @@ async fn at_info_only_refused_requests_write_a_request_line(backend: Backend) {
     assert_eq!(line["fields"]["status"], 401);
     assert_eq!(line["span"]["route"], "/v1/session");
     assert_eq!(line["span"]["request_id"], id.as_str());
+}
+
+async fn a_streamed_import_logs_its_event_with_the_request_id(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let server = start(app.database_url(), "info").await;
+    let created = Command::new(env!("CARGO_BIN_EXE_doorward"))
+        .args(["admin", "token", "create", "--name", "streamed"])
+        .env("DOORWARD_DATABASE_URL", app.database_url())
+        .output()
+        .await
+        .unwrap();
+    assert!(created.status.success());
+    let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    // The import runs on its own task while its progress streams.
+    let streamed = reqwest::Client::new()
+        .post(format!("{}/v1/admin/import", server.base))
+        .bearer_auth(&admin)
+        .header("accept", "application/x-ndjson")
+        .json(&json!({"organizations": [{"id": "100", "name": "Acme"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 200);
+    let id = streamed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let text = streamed.text().await.unwrap();
+    assert!(text.contains("\"created\""), "{text}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let lines = server.lines.lock().unwrap().clone();
+    let event = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .find(|e| e["fields"]["message"] == "security event" && e["fields"]["kind"] == "import")
+        .unwrap_or_else(|| panic!("the import's event: {lines:?}"));
+    assert_eq!(event["span"]["request_id"], id.as_str(), "{event}");
+    assert_eq!(event["span"]["route"], "/v1/admin/import");
 }

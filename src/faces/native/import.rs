@@ -117,21 +117,26 @@ fn streamed(
     options: ImportOptions,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let (lines, received) = mpsc::unbounded_channel::<Line>();
-    let task = tokio::spawn(async move {
-        let progress = {
-            let lines = lines.clone();
-            move |p: ImportProgress| {
-                if p.writing || p.users_done.is_multiple_of(PROGRESS_EVERY) {
-                    let _ = lines.send(Line::Progress(p));
+    // The task logs (the import's security event) inside the request's span.
+    let span = tracing::Span::current();
+    let task = tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let progress = {
+                let lines = lines.clone();
+                move |p: ImportProgress| {
+                    if p.writing || p.users_done.is_multiple_of(PROGRESS_EVERY) {
+                        let _ = lines.send(Line::Progress(p));
+                    }
                 }
-            }
-        };
-        let result = engine
-            .import_json_with(&by, &body, options, &progress)
-            .await
-            .map_err(Problem::from);
-        let _ = lines.send(Line::Done(result));
-    });
+            };
+            let result = engine
+                .import_json_with(&by, &body, options, &progress)
+                .await
+                .map_err(Problem::from);
+            let _ = lines.send(Line::Done(result));
+        },
+        span,
+    ));
     let guard = AbortOnDrop(task);
     futures_util::stream::unfold((received, guard), |(mut received, guard)| async move {
         let line = received.recv().await?;
