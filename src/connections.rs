@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
-use tower::ServiceExt;
 
 /// File descriptors kept back from the connection limit: the database pool, the log, SMTP and
 /// webhook clients, the listener itself.
@@ -123,18 +122,11 @@ async fn serve_connection(
 ) {
     let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
-    let seen = Arc::clone(&activity);
-    let service = tower::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-        let mut request = request.map(axum::body::Body::new);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let in_flight = InFlight::start(Arc::clone(&seen));
-        let response = app.clone().oneshot(request);
-        async move {
-            let response = response.await;
-            drop(in_flight);
-            response
-        }
-    });
+    let service = PerConnection {
+        app,
+        peer,
+        activity: Arc::clone(&activity),
+    };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -237,6 +229,56 @@ impl Activity {
 
 /// Counts a request as in flight until its response is ready (or it is cancelled).
 struct InFlight(Arc<Activity>);
+
+/// A connection's view of the application: each request carries the peer's address and is
+/// counted in flight until its answer is ready. hyper clones it for each request, which clones
+/// the application once (a closure around the application would clone it twice).
+#[derive(Clone)]
+struct PerConnection {
+    app: crate::server::App,
+    peer: SocketAddr,
+    activity: Arc<Activity>,
+}
+
+impl tower::Service<hyper::Request<hyper::body::Incoming>> for PerConnection {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = Counted;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.app.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: hyper::Request<hyper::body::Incoming>) -> Counted {
+        let mut request = request.map(axum::body::Body::new);
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let in_flight = InFlight::start(Arc::clone(&self.activity));
+        Counted {
+            answer: self.app.call(request),
+            _in_flight: in_flight,
+        }
+    }
+}
+
+/// The answer to a request that is counted in flight until it is ready.
+struct Counted {
+    answer: <crate::server::App as tower::Service<axum::extract::Request>>::Future,
+    _in_flight: InFlight,
+}
+
+impl Future for Counted {
+    type Output = Result<axum::response::Response, std::convert::Infallible>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.answer.as_mut().poll(cx)
+    }
+}
 
 impl InFlight {
     fn start(activity: Arc<Activity>) -> Self {
