@@ -61,6 +61,29 @@ async fn start(database_url: &str, level: &str) -> Server {
     }
 }
 
+/// An `all` admin token made by the command line (the server runs on the wall clock).
+async fn admin_token(database_url: &str, name: &str) -> String {
+    let created = Command::new(env!("CARGO_BIN_EXE_doorward"))
+        .args(["admin", "token", "create", "--name", name])
+        .env("DOORWARD_DATABASE_URL", database_url)
+        .output()
+        .await
+        .unwrap();
+    assert!(created.status.success());
+    String::from_utf8(created.stdout).unwrap().trim().to_owned()
+}
+
+/// The server's lines so far, each parsed.
+fn entries(server: &Server) -> Vec<Value> {
+    server
+        .lines
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 /// The code of the one message in the outbox not `seen` before (the server keeps messages
 /// there: no channel is configured).
 async fn new_code(
@@ -96,15 +119,7 @@ async fn new_code(
 async fn no_secret_reaches_the_log(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let server = start(app.database_url(), "debug").await;
-    // The server runs on the wall clock: its admin token comes from the command line too.
-    let created = Command::new(env!("CARGO_BIN_EXE_doorward"))
-        .args(["admin", "token", "create", "--name", "logs"])
-        .env("DOORWARD_DATABASE_URL", app.database_url())
-        .output()
-        .await
-        .unwrap();
-    assert!(created.status.success());
-    let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let admin = admin_token(app.database_url(), "logs").await;
     let base = server.base.clone();
     let client = reqwest::Client::new();
     let post = |path: &str, token: Option<&str>, body: Value| {
@@ -297,10 +312,7 @@ async fn no_secret_reaches_the_log(backend: Backend) {
 
     // Request lines carry their id, route, face, status and latency; security events their
     // audit id.
-    let entries: Vec<Value> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let entries = entries(&server);
     let finished = entries
         .iter()
         .find(|e| {
@@ -343,11 +355,9 @@ async fn at_info_only_refused_requests_write_a_request_line(backend: Backend) {
         .to_owned();
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let lines = server.lines.lock().unwrap().clone();
-    let requests: Vec<Value> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .filter(|e: &Value| e["fields"]["message"] == "finished processing request")
+    let requests: Vec<Value> = entries(&server)
+        .into_iter()
+        .filter(|e| e["fields"]["message"] == "finished processing request")
         .collect();
     assert_eq!(requests.len(), 1, "only the 401 has a line: {requests:?}");
     let line = &requests[0];
@@ -361,14 +371,7 @@ async fn at_info_only_refused_requests_write_a_request_line(backend: Backend) {
 async fn a_streamed_import_logs_its_event_with_the_request_id(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let server = start(app.database_url(), "info").await;
-    let created = Command::new(env!("CARGO_BIN_EXE_doorward"))
-        .args(["admin", "token", "create", "--name", "streamed"])
-        .env("DOORWARD_DATABASE_URL", app.database_url())
-        .output()
-        .await
-        .unwrap();
-    assert!(created.status.success());
-    let admin = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let admin = admin_token(app.database_url(), "streamed").await;
     // The import runs on its own task while its progress streams.
     let streamed = reqwest::Client::new()
         .post(format!("{}/v1/admin/import", server.base))
@@ -387,10 +390,9 @@ async fn a_streamed_import_logs_its_event_with_the_request_id(backend: Backend) 
     assert!(text.contains("\"created\""), "{text}");
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let lines = server.lines.lock().unwrap().clone();
+    let lines = entries(&server);
     let event = lines
         .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .find(|e| e["fields"]["message"] == "security event" && e["fields"]["kind"] == "import")
         .unwrap_or_else(|| panic!("the import's event: {lines:?}"));
     assert_eq!(event["span"]["request_id"], id.as_str(), "{event}");
