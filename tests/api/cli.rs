@@ -293,15 +293,8 @@ async fn cli_commands_act_on_the_shared_store(backend: Backend) {
     let kid = rotated.stdout.trim().to_owned();
     assert_eq!(kid.len(), 32, "{kid}");
     app.advance(time::Duration::minutes(1));
-    let jwks: serde_json::Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value =
+        crate::helpers::json_of(app.client.get(app.url("/.well-known/jwks.json"))).await;
     assert!(
         jwks.to_string().contains(&kid),
         "the running server publishes the rotated key"

@@ -180,16 +180,12 @@ async fn amplify_device_authorisation_says_valid_and_not_expired(backend: Backen
 async fn amplify_cli_reads_team_org_and_user_views(backend: Backend) {
     let app = amplify_app(backend).await;
     let url = |path: &str| app.url(&format!("{AMPLIFY}{path}"));
-    let login: Value = app
-        .client
-        .post(url("/auth/login"))
-        .json(&json!({"username": "ann@example.test", "password": PASSWORD, "from": "cli"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login: Value = crate::helpers::json_of(
+        app.client
+            .post(url("/auth/login"))
+            .json(&json!({"username": "ann@example.test", "password": PASSWORD, "from": "cli"})),
+    )
+    .await;
     let sid = login["result"]["sid"].as_str().unwrap().to_owned();
     let get = |path: &str| app.client.get(url(path)).bearer_auth(&sid).send();
 
@@ -516,17 +512,13 @@ async fn weavr_current_api_wraps_identities_and_says_the_token_status(backend: B
     }))
     .await;
     let url = |path: &str| app.url(&format!("/weavr/multi{path}"));
-    let login: Value = app
-        .client
-        .post(url("/login_with_password"))
-        .header("api-key", KEY)
-        .json(&json!({"email": "ann@example.test", "password": {"value": PASSWORD}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login: Value = crate::helpers::json_of(
+        app.client
+            .post(url("/login_with_password"))
+            .header("api-key", KEY)
+            .json(&json!({"email": "ann@example.test", "password": {"value": PASSWORD}})),
+    )
+    .await;
     let token = login["token"].as_str().unwrap().to_owned();
     let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
         let mut request = app

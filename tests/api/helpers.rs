@@ -355,6 +355,11 @@ pub async fn post_at(
     request.send().await.unwrap()
 }
 
+/// Sends a request and reads its JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn get_at(client: &reqwest::Client, url: &str, token: &str) -> reqwest::Response {
     client.get(url).bearer_auth(token).send().await.unwrap()
 }

@@ -92,15 +92,12 @@ async fn new_code(
     admin: &str,
     seen: &mut Vec<String>,
 ) -> String {
-    let outbox: Value = client
-        .get(format!("{base}/v1/admin/outbox"))
-        .bearer_auth(admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox: Value = crate::helpers::json_of(
+        client
+            .get(format!("{base}/v1/admin/outbox"))
+            .bearer_auth(admin),
+    )
+    .await;
     let fresh: Vec<&Value> = outbox
         .as_array()
         .unwrap()

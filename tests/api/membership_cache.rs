@@ -42,16 +42,12 @@ async fn identities_are_cached_for_a_second_and_cleared_by_local_changes(backend
                    "memberships": [{"organization": "100", "role": "owner"}]}]}))
         .await;
     let admin = app.admin_token().await;
-    let login: Value = app
-        .client
-        .post(app.url("/amplify/api/v1/auth/login"))
-        .json(&json!({"username": "ann@example.test", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login: Value = crate::helpers::json_of(
+        app.client
+            .post(app.url("/amplify/api/v1/auth/login"))
+            .json(&json!({"username": "ann@example.test", "password": PASSWORD})),
+    )
+    .await;
     let sid = login["result"]["sid"].as_str().unwrap().to_owned();
     assert_eq!(orgs(&app, &sid).await, ["100"]);
 
