@@ -12,8 +12,8 @@
 //!
 //! An attacker without the owner's device, outside the owner's networks, locks only the
 //! anonymous bucket; the owner keeps signing in, with any client of any face. The per-identifier
-//! rate limit is kept per bucket too, so an attacker's requests never spend the owner's
-//! allowance. The price: clients behind one NAT share a known-source bucket.
+//! rate limit is kept per bucket too, in the bucket's own row, so an attacker's requests never
+//! spend the owner's allowance, and the statement that admits an attempt takes its token. The price: clients behind one NAT share a known-source bucket.
 //!
 //! **Invariants**, each held by one atomic statement on both stores:
 //! - *Only confirmed failures lock.* `failures` counts wrong passwords only; a right password
@@ -40,6 +40,7 @@
 //!   are taken as IPv4, never as one IPv6 /56.
 
 use super::audit::Event;
+use super::ratelimit::rate_limited;
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::token;
 use crate::store::{Admission, LockoutStore};
@@ -49,6 +50,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use time::OffsetDateTime;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long attempts in flight count when nothing renews their lease (far longer than any
@@ -56,6 +58,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const IN_FLIGHT_LEASE: Duration = Duration::from_secs(120);
 /// Longest pause between two polls of the store for a free slot.
 const POLL_MAX: Duration = Duration::from_millis(50);
+/// A known source is renewed at most this often (or ten times per lifetime, if that is more
+/// often): a sign-in from a network renewed within it writes nothing, so the source stays
+/// known until at most this long before a full lifetime after its last sign-in.
+const SOURCE_RENEWAL: Duration = Duration::from_secs(60 * 60);
 /// Local queues kept before idle ones are swept out.
 const SWEEP_AT: usize = 10_000;
 
@@ -79,18 +85,11 @@ pub(crate) struct Bucket {
     pub key: String,
     /// What kind it is.
     pub kind: BucketKind,
+    /// A known source's: until when it is known, as read when the attempt was bucketed.
+    pub known_until: Option<OffsetDateTime>,
 }
 
 impl Bucket {
-    /// The key of this bucket's per-identifier rate limit.
-    fn rate_key(&self) -> String {
-        if self.key.is_empty() {
-            format!("login:id:{}", self.identifier)
-        } else {
-            format!("login:id:{}:{}", self.identifier, self.key)
-        }
-    }
-
     /// The key of this bucket's local queue.
     fn queue_key(&self) -> String {
         format!("{}\n{}", self.identifier, self.key)
@@ -175,7 +174,9 @@ impl Drop for Attempt {
         let queued = self.queued.take();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(e) = store.release_attempt(&bucket.identifier, &bucket.key).await {
+                // Its password may have been checked: its rate token stays taken.
+                let released = store.release_attempt(&bucket.identifier, &bucket.key, 0);
+                if let Err(e) = released.await {
                     tracing::warn!(error = %e, "could not release a cancelled sign-in attempt");
                 }
                 drop(queued);
@@ -192,10 +193,11 @@ impl Engine {
         device_token: Option<&str>,
         source: Option<IpAddr>,
     ) -> EngineResult<Bucket> {
-        let bucket = |key: String, kind| Bucket {
+        let bucket = |key: String, kind, known_until| Bucket {
             identifier: identifier.to_owned(),
             key,
             kind,
+            known_until,
         };
         let now = self.now();
         if let Some(presented) = device_token {
@@ -205,16 +207,17 @@ impl Engine {
                 .device_token_valid(&hash, identifier, now)
                 .await?
             {
-                return Ok(bucket(hash, BucketKind::Device));
+                return Ok(bucket(hash, BucketKind::Device, None));
             }
         }
         if let Some(network) = source.and_then(|ip| self.source_network(ip)) {
             let key = format!("net:{network}");
-            if self.store.known_source_valid(identifier, &key, now).await? {
-                return Ok(bucket(key, BucketKind::KnownSource));
+            let until = self.store.known_source_until(identifier, &key, now).await?;
+            if until.is_some() {
+                return Ok(bucket(key, BucketKind::KnownSource, until));
             }
         }
-        Ok(bucket(String::new(), BucketKind::Anonymous))
+        Ok(bucket(String::new(), BucketKind::Anonymous, None))
     }
 
     /// The network an address belongs to, at the configured prefix lengths. A trusted proxy is
@@ -269,6 +272,12 @@ impl Engine {
                         retry_after: (until - now).try_into().unwrap_or(Duration::ZERO),
                     });
                 }
+                Admission::RateLimited(wait_ms) => {
+                    return Err(rate_limited(
+                        self.config.rate_limits.login_per_identifier,
+                        wait_ms,
+                    ));
+                }
                 _ if tokio::time::Instant::now() + pause >= deadline => return Err(full()),
                 _ => {
                     tokio::time::sleep(pause).await;
@@ -276,9 +285,6 @@ impl Engine {
                 }
             }
         };
-        let rate = self.config.rate_limits.login_per_identifier;
-        self.take_identifier_token(&attempt.bucket.rate_key(), rate)
-            .await?;
         Ok(attempt)
     }
 
@@ -292,6 +298,7 @@ impl Engine {
     ) -> EngineResult<Result<Attempt, (Admission, OwnedSemaphorePermit)>> {
         let (store, bucket) = (Arc::clone(&self.store), bucket.clone());
         let (now, max) = (self.now(), self.config.lockout.max_failures);
+        let rate = self.rate_step(self.config.rate_limits.login_per_identifier);
         detached(async move {
             let admission = store
                 .admit_attempt(
@@ -300,6 +307,7 @@ impl Engine {
                     now,
                     max,
                     now + IN_FLIGHT_LEASE,
+                    rate,
                 )
                 .await?;
             Ok(match admission {
@@ -367,10 +375,10 @@ impl Engine {
             bucket,
             queued,
         } = attempt.settle();
-        let released = bucket.clone();
+        let refund = self.rate_refund();
         let done = detached(async move {
             let done = store
-                .release_attempt(&released.identifier, &released.key)
+                .release_attempt(&bucket.identifier, &bucket.key, refund)
                 .await;
             drop(queued);
             done
@@ -380,11 +388,16 @@ impl Engine {
             // Left counted: the lease frees it.
             tracing::warn!(error = %e, "could not release a sign-in attempt");
         }
-        self.refund_identifier_token(&bucket.rate_key()).await;
+    }
+
+    /// What settling an attempt gives back to its rate limit: one token.
+    fn rate_refund(&self) -> i64 {
+        self.rate_step(self.config.rate_limits.login_per_identifier)
+            .interval_ms
     }
 
     /// After a right password: forgets the bucket's failures, gives its rate token back,
-    /// remembers the source network, and returns the device token to hand out (the presented
+    /// remembers the source network (renewed at most once per [`SOURCE_RENEWAL`]), and returns the device token to hand out (the presented
     /// one when it was valid, else a new one).
     pub(crate) async fn attempt_succeeded(
         &self,
@@ -398,23 +411,28 @@ impl Engine {
             queued,
         } = attempt.settle();
         let succeeded = bucket.clone();
+        let refund = self.rate_refund();
         detached(async move {
             let done = store
-                .record_success(&succeeded.identifier, &succeeded.key)
+                .record_success(&succeeded.identifier, &succeeded.key, refund)
                 .await;
             drop(queued);
             done
         })
         .await?;
-        self.refund_identifier_token(&bucket.rate_key()).await;
         let now = self.now();
         let policy = self.config.lockout;
-        if let Some(network) = source.and_then(|ip| self.source_network(ip)) {
+        let lifetime = policy.known_source_lifetime;
+        let renewed_lately = bucket
+            .known_until
+            .is_some_and(|until| until + SOURCE_RENEWAL.min(lifetime / 10) > now + lifetime);
+        let network = source.filter(|_| !renewed_lately);
+        if let Some(network) = network.and_then(|ip| self.source_network(ip)) {
             self.store
                 .remember_source(
                     &bucket.identifier,
                     &format!("net:{network}"),
-                    now + policy.known_source_lifetime,
+                    now + lifetime,
                 )
                 .await?;
         }

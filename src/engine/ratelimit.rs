@@ -4,6 +4,7 @@
 
 use super::{Engine, EngineError, EngineResult};
 use crate::config::Rate;
+use crate::store::RateStep;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
@@ -59,39 +60,40 @@ impl MemoryLimiter {
     }
 }
 
+/// The refusal of a shared bucket at `rate` that has a token again in `wait_ms`.
+pub(crate) fn rate_limited(rate: Rate, wait_ms: i64) -> EngineError {
+    EngineError::RateLimited {
+        limit: rate.burst,
+        retry_after: Duration::from_millis(u64::try_from(wait_ms).unwrap_or(1).max(1)),
+    }
+}
+
 impl Engine {
-    /// Step 2 of a sign-in: the source address's bucket. The identifier's bucket is taken once
-    /// the attempt is admitted (`lockout.rs`), per lockout bucket, and given back when the
-    /// password proves right: it limits guesses, not the owner's sign-ins.
+    /// Step 2 of a sign-in: the source address's bucket. The identifier's bucket is taken with
+    /// the attempt's admission (`lockout.rs`), per lockout bucket and in the same statement, and
+    /// given back when the password proves right: it limits guesses, not the owner's sign-ins.
     pub(crate) fn limit_login(&self, source: Option<IpAddr>) -> EngineResult<()> {
         self.limit_address("login", source)
     }
 
-    /// Takes a token from a shared per-identifier bucket (in the store) at `rate`.
-    pub(crate) async fn take_identifier_token(&self, key: &str, rate: Rate) -> EngineResult<()> {
-        let interval = ms(rate.interval());
-        let taken = self
-            .store
-            .take_rate_token(
-                key,
-                millis(self.clock.now()),
-                interval,
-                interval.saturating_mul(i64::from(rate.burst)),
-            )
-            .await?;
-        taken.map_err(|wait| EngineError::RateLimited {
-            limit: rate.burst,
-            retry_after: Duration::from_millis(u64::try_from(wait).unwrap_or(1)),
-        })
+    /// One token of a shared bucket at `rate`, taken now.
+    pub(crate) fn rate_step(&self, rate: Rate) -> RateStep {
+        let interval_ms = ms(rate.interval());
+        RateStep {
+            now_ms: millis(self.clock.now()),
+            interval_ms,
+            window_ms: interval_ms.saturating_mul(i64::from(rate.burst)),
+        }
     }
 
-    /// Gives a sign-in's identifier token back; a failure only leaves the bucket a little
-    /// emptier, so it is logged, not raised.
-    pub(crate) async fn refund_identifier_token(&self, key: &str) {
-        let interval = ms(self.config.rate_limits.login_per_identifier.interval());
-        if let Err(e) = self.store.refund_rate_token(key, interval).await {
-            tracing::warn!(error = %e, "could not give a rate token back");
-        }
+    /// Takes a token from a shared per-identifier bucket (in the store) at `rate`.
+    pub(crate) async fn take_identifier_token(&self, key: &str, rate: Rate) -> EngineResult<()> {
+        let step = self.rate_step(rate);
+        let taken = self
+            .store
+            .take_rate_token(key, step.now_ms, step.interval_ms, step.window_ms)
+            .await?;
+        taken.map_err(|wait| rate_limited(rate, wait))
     }
 
     /// Gives back the token an `action` took from an address's bucket (a check that passed).

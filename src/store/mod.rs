@@ -92,6 +92,28 @@ pub enum Admission {
     Locked(OffsetDateTime),
     /// Confirmed failures and attempts in flight already reach the maximum: try again shortly.
     Full,
+    /// The bucket's rate limit has no token left: one comes back in this many milliseconds.
+    RateLimited(i64),
+}
+
+/// One token of a GCRA rate bucket, in milliseconds: taken at `now_ms` from a bucket that
+/// refills one token per `interval_ms` and holds `window_ms / interval_ms` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateStep {
+    /// Now, in milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// How long one token takes to come back.
+    pub interval_ms: i64,
+    /// The bucket's size, as the time it takes to refill from empty.
+    pub window_ms: i64,
+}
+
+impl RateStep {
+    /// How long until a bucket whose theoretical arrival time is `tat` has a token again
+    /// (zero or less: it has one now).
+    pub fn wait_ms(&self, tat: i64) -> i64 {
+        tat.max(self.now_ms) + self.interval_ms - self.now_ms - self.window_ms
+    }
 }
 
 /// Everything one import writes, in one transaction.

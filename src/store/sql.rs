@@ -19,6 +19,9 @@ use std::time::Duration;
 /// The schema of both backends.
 pub(super) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// How long a PostgreSQL connection may sit idle before it is pinged on its way out of the pool.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// The store over one database pool.
 #[derive(Debug, Clone)]
 pub struct SqlStore<DB: Database> {
@@ -74,8 +77,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // sqlx pings a connection as the pool takes it back, and by default again as it hands
+        // it out; for an embedded file the second ping is only one more round trip to the
+        // connection's thread per statement (a file cannot hang up).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
@@ -85,9 +92,22 @@ impl SqliteStore {
 impl PostgresStore {
     /// Connects to the database a `postgres://…` URL names.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        // The pool pings every connection it takes back, so one that was in use a moment ago
+        // is known alive; only one that sat idle longer is pinged again before it is handed
+        // out (the server may have restarted, or a proxy dropped it, in the meantime). Pinging
+        // every time, sqlx's default, is a second network round trip per statement.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(connection).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self { pool })
@@ -125,6 +145,7 @@ macro_rules! sql_impl {
             for<'r> (String,): sqlx::FromRow<'r, DB::Row>,
             for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
             for<'r> (Option<i64>,): sqlx::FromRow<'r, DB::Row>,
+            for<'r> (Option<i64>, i64): sqlx::FromRow<'r, DB::Row>,
             for<'r> $crate::store::rows::UserRow: sqlx::FromRow<'r, DB::Row>,
             for<'r> $crate::store::rows::OrganizationRow: sqlx::FromRow<'r, DB::Row>,
             for<'r> $crate::store::rows::MembershipRow: sqlx::FromRow<'r, DB::Row>,

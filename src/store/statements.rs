@@ -162,46 +162,55 @@ pub(super) const REVOKE_ORGANIZATION_SESSIONS: &str = "UPDATE sessions SET revok
 pub(super) const REVOKE_USER_SESSIONS: &str =
     "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 
-pub(super) const ENSURE_LOCKOUT: &str = "INSERT INTO lockouts (identifier, device, failures, locked_until) \
-     VALUES ($1, $2, 0, NULL) ON CONFLICT (identifier, device) DO NOTHING";
-/// Admits one attempt to check its password: only while the bucket is unlocked (or its lock has
-/// run out, which starts counting afresh) and its confirmed failures plus the attempts in flight
-/// stay below the maximum. A lapsed lease means the attempts it counted are gone (a crashed
-/// instance), so they no longer count. `$3` now, `$4` max failures, `$5` the new lease.
-pub(super) const ADMIT_ATTEMPT: &str = "UPDATE lockouts SET \
-     failures = CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END, \
+/// Admits one attempt to check its password, creating the bucket on its first attempt, and
+/// takes a token of the bucket's rate limit (GCRA, as `TAKE_RATE_TOKEN`): only while the bucket
+/// is unlocked (or its lock has run out, which starts counting afresh), its confirmed failures
+/// plus the attempts in flight stay below the maximum, and the rate limit has a token. A lapsed
+/// lease means the attempts it counted are gone (a crashed instance), so they no longer count.
+/// One statement, so the checks and the counts are atomic on both stores. `$3` now (s), `$4`
+/// max failures (at least one, so a new bucket always admits), `$5` the new lease (s); `$6` now,
+/// `$7` the rate's interval and `$8` its window (ms; the window is at least one interval).
+pub(super) const ADMIT_ATTEMPT: &str = "INSERT INTO lockouts \
+     (identifier, device, failures, locked_until, in_flight, lease_until, rate_tat) \
+     VALUES ($1, $2, 0, NULL, 1, $5, $6 + $7) ON CONFLICT (identifier, device) DO UPDATE SET \
+     failures = CASE WHEN lockouts.locked_until IS NOT NULL THEN 0 ELSE lockouts.failures END, \
      locked_until = NULL, \
-     in_flight = (CASE WHEN lease_until <= $3 THEN 0 ELSE in_flight END) + 1, \
-     lease_until = $5 \
-     WHERE identifier = $1 AND device = $2 AND (locked_until IS NULL OR locked_until <= $3) \
-     AND (CASE WHEN locked_until IS NOT NULL THEN 0 ELSE failures END) \
-       + (CASE WHEN lease_until <= $3 THEN 0 ELSE in_flight END) < $4 \
+     in_flight = (CASE WHEN lockouts.lease_until <= $3 THEN 0 ELSE lockouts.in_flight END) + 1, \
+     lease_until = $5, \
+     rate_tat = (CASE WHEN lockouts.rate_tat > $6 THEN lockouts.rate_tat ELSE $6 END) + $7 \
+     WHERE (lockouts.locked_until IS NULL OR lockouts.locked_until <= $3) \
+     AND (CASE WHEN lockouts.locked_until IS NOT NULL THEN 0 ELSE lockouts.failures END) \
+       + (CASE WHEN lockouts.lease_until <= $3 THEN 0 ELSE lockouts.in_flight END) < $4 \
+     AND (CASE WHEN lockouts.rate_tat > $6 THEN lockouts.rate_tat ELSE $6 END) + $7 - $6 <= $8 \
      RETURNING failures";
-pub(super) const LOCKED_UNTIL: &str =
-    "SELECT locked_until FROM lockouts WHERE identifier = $1 AND device = $2";
-/// A wrong password: one confirmed failure, and the attempt that reaches `$3` sets the lock.
+/// Why an attempt was refused: the lock, and the rate bucket's theoretical arrival time.
+pub(super) const LOCKOUT_STATE: &str =
+    "SELECT locked_until, rate_tat FROM lockouts WHERE identifier = $1 AND device = $2";
 pub(super) const RECORD_FAILURE: &str = "UPDATE lockouts SET \
      in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END, \
      failures = failures + 1, \
      locked_until = CASE WHEN locked_until IS NULL AND failures + 1 >= $3 THEN $4 ELSE locked_until END \
      WHERE identifier = $1 AND device = $2 RETURNING failures";
 /// A right password: the failures are forgotten (unless a lock is set, which only wrong
-/// passwords can have set), and the attempt leaves the flight. The row stays, so no parallel
-/// attempt ever finds it missing.
+/// passwords can have set), the attempt leaves the flight, and its rate token (`$3` ms) is
+/// given back. The row stays, so no parallel attempt ever finds it missing.
 pub(super) const RECORD_SUCCESS: &str = "UPDATE lockouts SET \
      in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END, \
-     failures = CASE WHEN locked_until IS NULL THEN 0 ELSE failures END \
+     failures = CASE WHEN locked_until IS NULL THEN 0 ELSE failures END, \
+     rate_tat = rate_tat - $3 \
      WHERE identifier = $1 AND device = $2";
-/// An attempt whose password was never checked leaves the flight without counting.
+/// An attempt whose password was never checked leaves the flight without counting, and gives
+/// back `$3` ms of its rate token (all of it, or none for a cancelled request).
 pub(super) const RELEASE_ATTEMPT: &str = "UPDATE lockouts SET \
-     in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END \
+     in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END, \
+     rate_tat = rate_tat - $3 \
      WHERE identifier = $1 AND device = $2";
 pub(super) const COUNT_LOCKED: &str = "SELECT COUNT(*) FROM lockouts WHERE identifier = $1 AND locked_until IS NOT NULL AND locked_until > $2";
 pub(super) const UNLOCK_IDENTIFIER: &str = "DELETE FROM lockouts WHERE identifier = $1";
 pub(super) const INSERT_DEVICE_TOKEN: &str = "INSERT INTO device_tokens (token_hash, identifier, created_at, expires_at) VALUES ($1, $2, $3, $4)";
 pub(super) const REMEMBER_SOURCE: &str = "INSERT INTO known_sources (identifier, network, expires_at) \
      VALUES ($1, $2, $3) ON CONFLICT (identifier, network) DO UPDATE SET expires_at = excluded.expires_at";
-pub(super) const KNOWN_SOURCE_VALID: &str = "SELECT network FROM known_sources \
+pub(super) const KNOWN_SOURCE_UNTIL: &str = "SELECT expires_at FROM known_sources \
      WHERE identifier = $1 AND network = $2 AND expires_at > $3";
 pub(super) const DEVICE_TOKEN_VALID: &str = "SELECT token_hash FROM device_tokens WHERE token_hash = $1 AND identifier = $2 AND expires_at > $3";
 /// GCRA: the new theoretical arrival time is max(tat, now) + interval; refused when that is
@@ -272,8 +281,10 @@ pub(super) const SWEEP_SECONDS: [&str; 7] = [
     "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
     "DELETE FROM device_tokens WHERE expires_at < $1",
     "DELETE FROM one_time_tokens WHERE expires_at < $1",
-    "DELETE FROM lockouts WHERE locked_until IS NOT NULL AND locked_until < $1",
-    "DELETE FROM lockouts WHERE failures = 0 AND locked_until IS NULL AND lease_until < $1",
+    "DELETE FROM lockouts WHERE locked_until IS NOT NULL AND locked_until < $1 \
+     AND rate_tat < $1 * 1000",
+    "DELETE FROM lockouts WHERE failures = 0 AND locked_until IS NULL AND lease_until < $1 \
+     AND rate_tat < $1 * 1000",
     "DELETE FROM known_sources WHERE expires_at < $1",
 ];
 pub(super) const SWEEP_AUDIT: &str = "DELETE FROM audit_events WHERE at < $1";

@@ -15,6 +15,7 @@ both_backends!(
     the_owner_signs_in_on_every_face_while_the_anonymous_bucket_is_locked,
     the_owner_signs_in_every_time_during_a_two_minute_attack,
     a_trusted_proxy_is_never_a_known_source,
+    a_known_source_is_renewed_at_most_hourly_and_stays_known_while_used,
     wrong_api_keys_are_rate_limited_per_address,
 );
 
@@ -286,6 +287,53 @@ async fn a_trusted_proxy_is_never_a_known_source(backend: Backend) {
         through_proxy().await.unwrap().status(),
         423,
         "the proxy's network did not become a known source"
+    );
+}
+
+/// Until when the owner's network is a known source, as stored (Unix seconds).
+async fn known_until(app: &TestApp) -> i64 {
+    let stored = app
+        .column("SELECT CAST(expires_at AS TEXT) FROM known_sources")
+        .await;
+    assert_eq!(stored.len(), 1, "one known source: {stored:?}");
+    stored[0].parse().unwrap()
+}
+
+async fn a_known_source_is_renewed_at_most_hourly_and_stays_known_while_used(backend: Backend) {
+    let app = app(backend).await;
+    let lifetime = Duration::days(30).whole_seconds();
+    let start = doorward::clock::Clock::now(&app.clock).unix_timestamp();
+    assert_eq!(native(&app, OWNER_IP, PASSWORD, None).await.status(), 200);
+    let first = known_until(&app).await;
+    assert!(
+        (first - (start + lifetime)).abs() <= 1,
+        "known for its lifetime"
+    );
+
+    // Within the hour a sign-in from the network writes nothing; past it, one renews.
+    app.advance(Duration::minutes(50));
+    assert_eq!(native(&app, OWNER_IP, PASSWORD, None).await.status(), 200);
+    assert_eq!(
+        known_until(&app).await,
+        first,
+        "renewed at most once an hour"
+    );
+    app.advance(Duration::minutes(20));
+    assert_eq!(native(&app, OWNER_IP, PASSWORD, None).await.status(), 200);
+    assert!(
+        (known_until(&app).await - (start + 70 * 60 + lifetime)).abs() <= 1,
+        "renewed from the sign-in past the hour"
+    );
+
+    // Signing in keeps it known past the first lifetime: the owner still gets past a lock.
+    app.advance(Duration::days(29));
+    assert_eq!(native(&app, OWNER_IP, PASSWORD, None).await.status(), 200);
+    app.advance(Duration::days(29));
+    lock_the_anonymous_bucket(&app).await;
+    assert_eq!(
+        native(&app, OWNER_IP, PASSWORD, None).await.status(),
+        200,
+        "58 days on, still a known source"
     );
 }
 

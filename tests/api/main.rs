@@ -33,6 +33,7 @@ mod observability;
 mod openapi;
 mod organizations;
 mod password;
+mod postgres_pool;
 mod postgres_tls;
 mod protection;
 mod recovery;

@@ -16,6 +16,7 @@ both_backends!(
     lock_holds_on_every_instance,
     admin_unlock_lifts_the_lock,
     identifier_rate_limit_answers_429_with_retry_after_on_every_instance,
+    an_attempt_whose_password_is_never_checked_spends_no_rate_token,
     address_rate_limit_believes_forwarded_for_only_from_trusted_proxies,
 );
 
@@ -248,6 +249,31 @@ async fn identifier_rate_limit_answers_429_with_retry_after_on_every_instance(ba
     );
     app.advance(Duration::seconds(10));
     assert_eq!(app.login("ann@example.test", PASSWORD).await.status(), 200);
+}
+
+async fn an_attempt_whose_password_is_never_checked_spends_no_rate_token(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rate_limits.login_per_address.burst = 10_000;
+        c.rate_limits.login_per_identifier.burst = 3;
+        c.rate_limits.login_per_identifier.per = std::time::Duration::from_secs(30);
+    })
+    .await;
+    app.import(json!({"users": [{"email": "ext@example.test", "external_idp": "okta"}]}))
+        .await;
+    // The home-realm hint comes before any password is checked: it guesses nothing.
+    for _ in 0..6 {
+        let hinted = app.login("ext@example.test", "anything").await;
+        assert_eq!(hinted.status(), 403, "the hint, not 429");
+    }
+    app.user("ann@example.test", PASSWORD).await;
+    for _ in 0..3 {
+        assert_eq!(app.login("ann@example.test", "wrong").await.status(), 401);
+    }
+    assert_eq!(
+        app.login("ann@example.test", "wrong").await.status(),
+        429,
+        "wrong passwords do spend it"
+    );
 }
 
 async fn address_rate_limit_believes_forwarded_for_only_from_trusted_proxies(backend: Backend) {

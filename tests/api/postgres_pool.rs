@@ -1,0 +1,51 @@
+//! The PostgreSQL pool hands out a connection without pinging it when it was in use a moment
+//! ago (`store/sql.rs`); one that sat idle longer is pinged first, so a connection the database
+//! ended in the meantime (a restart, a proxy's idle cut) is replaced, never used.
+
+use crate::helpers::{Backend, TestApp};
+use std::time::Duration;
+
+/// Ends every connection to `database` but the caller's, as a database restart would.
+async fn end_connections(admin_url: &str, database: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(admin_url).await.unwrap();
+    let (ended,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()) ended",
+    )
+    .bind(database)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    ended
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_ended_while_idle_are_replaced() {
+    let Some(Backend::Postgres(base)) = Backend::postgres() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Postgres(base.clone())).await;
+    app.user("ann@example.test", "correct horse battery").await;
+    assert_eq!(
+        app.login("ann@example.test", "correct horse battery")
+            .await
+            .status(),
+        200
+    );
+    let database = app
+        .database_url()
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        end_connections(&base, &database).await > 0,
+        "the app held connections to end"
+    );
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..3 {
+        let response = app.login("ann@example.test", "correct horse battery").await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    }
+}
