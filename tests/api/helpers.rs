@@ -206,6 +206,13 @@ impl TestApp {
         &self.db.url
     }
 
+    /// The name of the test's database, from its URL (without the URL's parameters).
+    pub fn database_name(&self) -> String {
+        let url = self.database_url();
+        let path = url.split('?').next().unwrap_or(url);
+        path.rsplit('/').next().unwrap_or(path).to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.instance.base)
     }

@@ -26,19 +26,8 @@ async fn connections_the_database_ended_while_idle_are_replaced() {
     };
     let app = TestApp::spawn(Backend::Postgres(base.clone())).await;
     app.user("ann@example.test", "correct horse battery").await;
-    assert_eq!(
-        app.login("ann@example.test", "correct horse battery")
-            .await
-            .status(),
-        200
-    );
-    let database = app
-        .database_url()
-        .split('?')
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .unwrap()
-        .to_owned();
+    app.token("ann@example.test", "correct horse battery").await;
+    let database = app.database_name();
     assert!(
         end_connections(&base, &database).await > 0,
         "the app held connections to end"

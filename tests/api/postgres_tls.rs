@@ -40,12 +40,7 @@ async fn sslmode_is_honoured_and_certificates_are_checked() {
         200
     );
     let url = app.database_url().to_owned();
-    let database = url
-        .split('?')
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .unwrap()
-        .to_owned();
+    let database = app.database_name();
     let (tls, all) = transport_of(&base, &database).await;
     assert!(all > 0, "the app holds connections");
     assert_eq!(tls, all, "every connection is TLS");
