@@ -13,7 +13,8 @@
 //! An attacker without the owner's device, outside the owner's networks, locks only the
 //! anonymous bucket; the owner keeps signing in, with any client of any face. The per-identifier
 //! rate limit is kept per bucket too, in the bucket's own row, so an attacker's requests never
-//! spend the owner's allowance, and the statement that admits an attempt takes its token. The price: clients behind one NAT share a known-source bucket.
+//! spend the owner's allowance, and the statement that admits an attempt takes its token. The
+//! price: clients behind one NAT share a known-source bucket.
 //!
 //! **Invariants**, each held by one atomic statement on both stores:
 //! - *Only confirmed failures lock.* `failures` counts wrong passwords only; a right password
@@ -58,9 +59,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const IN_FLIGHT_LEASE: Duration = Duration::from_secs(120);
 /// Longest pause between two polls of the store for a free slot.
 const POLL_MAX: Duration = Duration::from_millis(50);
-/// A known source is renewed at most this often (or ten times per lifetime, if that is more
-/// often): a sign-in from a network renewed within it writes nothing, so the source stays
-/// known until at most this long before a full lifetime after its last sign-in.
+/// A known source is renewed by sign-ins bucketed by it at most this often (or ten times per
+/// lifetime, if that is more often): such a sign-in from a network renewed within it writes
+/// nothing, so the source stays known until at most this long before a full lifetime after
+/// its last sign-in.
 const SOURCE_RENEWAL: Duration = Duration::from_secs(60 * 60);
 /// Local queues kept before idle ones are swept out.
 const SWEEP_AT: usize = 10_000;
@@ -241,8 +243,8 @@ impl Engine {
         IpNet::new(ip, prefix).ok().map(|net| net.trunc())
     }
 
-    /// Admits an attempt to check its password (see the invariants above), then takes a token
-    /// of its bucket's identifier rate limit.
+    /// Admits an attempt to check its password (see the invariants above), taking a token of
+    /// its bucket's identifier rate limit in the same statement.
     pub(crate) async fn admit_attempt(&self, bucket: Bucket) -> EngineResult<Attempt> {
         let policy = self.config.lockout;
         let deadline = tokio::time::Instant::now() + policy.queue_wait;
@@ -397,8 +399,10 @@ impl Engine {
     }
 
     /// After a right password: forgets the bucket's failures, gives its rate token back,
-    /// remembers the source network (renewed at most once per [`SOURCE_RENEWAL`]), and returns the device token to hand out (the presented
-    /// one when it was valid, else a new one).
+    /// remembers the source network, and returns the device token to hand out (the presented
+    /// one when it was valid, else a new one). A source this attempt was bucketed by is renewed
+    /// at most once per [`SOURCE_RENEWAL`]; after a device or anonymous attempt it is written
+    /// every time (its expiry was not read).
     pub(crate) async fn attempt_succeeded(
         &self,
         attempt: Attempt,

@@ -16,8 +16,6 @@ pub trait RateLimitStore: Send + Sync {
         interval_ms: i64,
         window_ms: i64,
     ) -> StoreResult<Result<(), i64>>;
-    /// Gives one token back to a shared GCRA bucket.
-    async fn refund_rate_token(&self, key: &str, interval_ms: i64) -> StoreResult<()>;
 }
 
 sql_impl! {
@@ -46,15 +44,6 @@ sql_impl! {
                 .await?;
             let tat = tat.map_or(now_ms + window_ms, |(tat,)| tat);
             Ok(Err((tat + interval_ms - now_ms - window_ms).max(1)))
-        }
-
-        async fn refund_rate_token(&self, key: &str, interval_ms: i64) -> StoreResult<()> {
-            sqlx::query(sql::REFUND_RATE_TOKEN)
-                .bind(key)
-                .bind(interval_ms)
-                .execute(&self.pool)
-                .await?;
-            Ok(())
         }
     }
 }

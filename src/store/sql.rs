@@ -92,10 +92,11 @@ impl SqliteStore {
 impl PostgresStore {
     /// Connects to the database a `postgres://…` URL names.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        // The pool pings every connection it takes back, so one that was in use a moment ago
-        // is known alive; only one that sat idle longer is pinged again before it is handed
-        // out (the server may have restarted, or a proxy dropped it, in the meantime). Pinging
-        // every time, sqlx's default, is a second network round trip per statement.
+        // The pool pings every connection it takes back; one that sat idle a second or more is
+        // pinged again before it is handed out (the server may have restarted, or a proxy
+        // dropped it, in the meantime), and replaced if it is gone. One idle for less is used
+        // unchecked: should the database end it in that second, that one statement fails.
+        // Pinging every time, sqlx's default, is a second network round trip per statement.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -219,9 +219,6 @@ pub(super) const TAKE_RATE_TOKEN: &str = "INSERT INTO rate_limits (key, tat) VAL
      ON CONFLICT (key) DO UPDATE SET tat = (CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END) + $3 \
      WHERE (CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END) + $3 - $2 <= $4 \
      RETURNING tat";
-/// Gives a token back (a sign-in whose password proved right). A bucket that has refilled
-/// already keeps `tat` in the past, which the next take treats as now.
-pub(super) const REFUND_RATE_TOKEN: &str = "UPDATE rate_limits SET tat = tat - $2 WHERE key = $1";
 pub(super) const RATE_TAT: &str = "SELECT tat FROM rate_limits WHERE key = $1";
 pub(super) const PUSH_PASSWORD_HISTORY: &str =
     "INSERT INTO password_history (user_id, hash, created_at) VALUES ($1, $2, $3)";
