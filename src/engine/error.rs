@@ -162,7 +162,8 @@ pub enum EngineError {
         /// What is wrong there.
         message: String,
     },
-    /// The hashing pool is saturated; retry after the given time.
+    /// The server cannot take the request now: the hashing pool is saturated, or the database
+    /// is out of reach; retry after the given time.
     #[error("busy")]
     Busy {
         /// When to try again.
@@ -284,6 +285,12 @@ impl From<StoreError> for EngineError {
         match e {
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::NotFound => Self::NotFound("record"),
+            StoreError::Unreachable(cause) => {
+                tracing::warn!(error = %cause, "the database is out of reach: answered busy");
+                Self::Busy {
+                    retry_after: Duration::from_secs(1),
+                }
+            }
             other => Self::internal(other),
         }
     }

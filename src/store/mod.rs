@@ -52,9 +52,13 @@ pub enum StoreError {
     /// The row to change does not exist.
     #[error("not found")]
     NotFound,
-    /// The database failed or could not be reached.
+    /// The database failed.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The database is out of reach for now: a connection it ended or lost, a pool that timed
+    /// out or is closed. Worth retrying shortly.
+    #[error("database out of reach: {0}")]
+    Unreachable(#[source] sqlx::Error),
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),
@@ -72,9 +76,30 @@ impl From<sqlx::Error> for StoreError {
             Some(db) if db.is_foreign_key_violation() => {
                 Self::Conflict("still referenced by another record".to_owned())
             }
-            _ => Self::Database(e),
+            Some(db) if db.code().as_deref().is_some_and(connection_lost) => Self::Unreachable(e),
+            Some(_) => Self::Database(e),
+            None if out_of_reach(&e) => Self::Unreachable(e),
+            None => Self::Database(e),
         }
     }
+}
+
+/// Whether sqlx failed to reach the database at all (rather than the database refusing).
+fn out_of_reach(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
+/// Whether a PostgreSQL SQLSTATE says the connection is gone: class 08 (connection
+/// exception), or the server shutting down or ending it (57P01–57P03).
+fn connection_lost(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 /// Result of a store call.

@@ -1,6 +1,8 @@
 //! The PostgreSQL pool hands out a connection without pinging it when it was in use a moment
 //! ago (`store/sql.rs`); one that sat idle longer is pinged first, so a connection the database
-//! ended in the meantime (a restart, a proxy's idle cut) is replaced, never used.
+//! ended in the meantime (a restart, a proxy's idle cut) is replaced, never used. One ended
+//! within that moment fails the statement it is given: the request answers 503 with
+//! `Retry-After` (the database is out of reach), never 500, and the pool replaces it.
 
 use crate::helpers::{Backend, TestApp};
 use std::time::Duration;
@@ -37,4 +39,30 @@ async fn connections_the_database_ended_while_idle_are_replaced() {
         let response = app.login("ann@example.test", "correct horse battery").await;
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_ended_a_moment_ago_answers_503_never_500() {
+    let Some(Backend::Postgres(base)) = Backend::postgres() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Postgres(base.clone())).await;
+    app.user("ann@example.test", "correct horse battery").await;
+    app.token("ann@example.test", "correct horse battery").await;
+    assert!(end_connections(&base, &app.database_name()).await > 0);
+    // At once: the pooled connections were in use milliseconds ago, so they are not pinged.
+    let mut refused = 0;
+    let signed_in = loop {
+        let response = app.login("ann@example.test", "correct horse battery").await;
+        match response.status().as_u16() {
+            503 => {
+                assert!(response.headers().contains_key("retry-after"));
+                refused += 1;
+                assert!(refused <= 16, "every dead connection is used at most once");
+            }
+            status => break (status, response.text().await.unwrap()),
+        }
+    };
+    assert_eq!(signed_in.0, 200, "{}", signed_in.1);
+    assert!(refused > 0, "a dead connection was handed out unchecked");
 }
