@@ -11,6 +11,7 @@ use time::Duration;
 both_backends!(
     two_hundred_parallel_right_passwords_all_succeed,
     two_hundred_parallel_wrong_passwords_check_five_and_lock_once,
+    parallel_wrong_passwords_check_no_more_than_the_rate_allows,
     a_parallel_mix_of_right_and_wrong_passwords_never_answers_5xx,
     the_owner_signs_in_on_every_face_while_the_anonymous_bucket_is_locked,
     the_owner_signs_in_every_time_during_a_two_minute_attack,
@@ -119,6 +120,29 @@ async fn two_hundred_parallel_wrong_passwords_check_five_and_lock_once(backend: 
     );
     assert_eq!(lockouts(&app).await, 1, "exactly one lock");
     assert_eq!(app.login("ann@example.test", PASSWORD).await.status(), 423);
+}
+
+async fn parallel_wrong_passwords_check_no_more_than_the_rate_allows(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rate_limits.login_per_address.burst = 100_000;
+        c.rate_limits.login_per_identifier.burst = 3;
+        c.rate_limits.login_per_identifier.per = std::time::Duration::from_secs(60);
+        c.lockout.max_failures = 100;
+        c.lockout.queue_wait = std::time::Duration::from_secs(120);
+        c.hashing.queue = 1_000;
+    })
+    .await;
+    app.user("ann@example.test", PASSWORD).await;
+    let before = app.instance.engine.hasher().verifications();
+    let statuses = parallel(&app, vec!["wrong password"; 100]).await;
+    let checked = app.instance.engine.hasher().verifications() - before;
+    // The admission takes the rate token in the statement that counts the attempt, so no
+    // parallel attempt slips between the two.
+    assert_eq!(checked, 3, "{checked} passwords checked: {statuses:?}");
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((wrong, limited), (3, 97), "{statuses:?}");
+    assert_eq!(lockouts(&app).await, 0, "no lock: far below max_failures");
 }
 
 async fn a_parallel_mix_of_right_and_wrong_passwords_never_answers_5xx(backend: Backend) {
