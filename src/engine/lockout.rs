@@ -399,8 +399,8 @@ impl Engine {
     }
 
     /// After a right password: forgets the bucket's failures, gives its rate token back,
-    /// remembers the source network, and returns the device token to hand out (the presented
-    /// one when it was valid, else a new one). A source this attempt was bucketed by is renewed
+    /// remembers the source network, and returns the device token to hand out: the presented
+    /// one when it was valid, else a new one if the face hands them out (`issue`). A source this attempt was bucketed by is renewed
     /// at most once per [`SOURCE_RENEWAL`]; after a device or anonymous attempt it is written
     /// every time (its expiry was not read).
     pub(crate) async fn attempt_succeeded(
@@ -408,7 +408,8 @@ impl Engine {
         attempt: Attempt,
         presented: Option<&str>,
         source: Option<IpAddr>,
-    ) -> EngineResult<SecretString> {
+        issue: bool,
+    ) -> EngineResult<Option<SecretString>> {
         let Settling {
             store,
             bucket,
@@ -441,7 +442,10 @@ impl Engine {
                 .await?;
         }
         if let Some(presented) = presented.filter(|_| bucket.kind == BucketKind::Device) {
-            return Ok(SecretString::from(presented.to_owned()));
+            return Ok(Some(SecretString::from(presented.to_owned())));
+        }
+        if !issue {
+            return Ok(None);
         }
         let device = token::generate();
         self.store
@@ -452,7 +456,7 @@ impl Engine {
                 now + policy.device_token_lifetime,
             )
             .await?;
-        Ok(device)
+        Ok(Some(device))
     }
 
     /// Lifts every lock of a user's identifiers (email and username); true if one was locked.

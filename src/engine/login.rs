@@ -55,6 +55,8 @@ pub struct LoginRequest {
     pub source: Option<std::net::IpAddr>,
     /// The device token the client got at an earlier sign-in (see `lockout.rs`).
     pub device_token: Option<secrecy::SecretString>,
+    /// Whether the face hands the client a new device token (see [`super::FaceProfile`]).
+    pub issue_device_token: bool,
     /// When the face's clients prove a second factor.
     pub second_factor: SecondFactorAt,
     /// Where a sign-in's code goes.
@@ -87,6 +89,7 @@ impl LoginRequest {
             client: ClientKind::Web,
             source,
             device_token: None,
+            issue_device_token: profile.device_tokens,
             second_factor: profile.second_factor,
             mfa_via: profile.mfa_via,
             require_organization: profile.require_organization,
@@ -218,7 +221,12 @@ impl Engine {
             }
         };
         let device_token = self
-            .attempt_succeeded(attempt, presented_device(&request), request.source)
+            .attempt_succeeded(
+                attempt,
+                presented_device(&request),
+                request.source,
+                request.issue_device_token,
+            )
             .await?;
         if verdict.needs_upgrade && !tooling {
             self.upgrade_hash(&user, &request.password).await;
@@ -232,7 +240,7 @@ impl Engine {
             client: request.client,
         };
         let mut outcome = self.admit(user, &app, &scope).await?;
-        outcome.session_mut().device_token = Some(device_token);
+        outcome.session_mut().device_token = device_token;
         Ok(outcome)
     }
 

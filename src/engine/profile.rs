@@ -26,6 +26,10 @@ pub struct FaceProfile {
     /// Whether switching organisation gives the session a new token and ends the old one (the
     /// platform's "switch will invalidate previous session").
     pub rotate_on_switch: bool,
+    /// Whether a sign-in hands the client a device token (the native body, Amplify's cookie).
+    /// A face whose wire has no place for one makes and stores none: its clients count against
+    /// their known source, or present a token they got elsewhere (`Doorward-Device`).
+    pub device_tokens: bool,
 }
 
 /// The native JSON API.
@@ -37,6 +41,7 @@ pub const NATIVE: FaceProfile = FaceProfile {
     require_organization: false,
     access_tokens: AccessTokenUse::Read,
     rotate_on_switch: false,
+    device_tokens: true,
 };
 
 /// Amplify Platform: sessions act for an organisation; the second factor is its device
@@ -54,6 +59,7 @@ pub const ECE: FaceProfile = FaceProfile {
     name: "ece",
     second_factor: SecondFactorAt::Unavailable,
     check_host: false,
+    device_tokens: false,
     ..NATIVE
 };
 
@@ -64,6 +70,7 @@ pub const WEAVR: FaceProfile = FaceProfile {
     second_factor: SecondFactorAt::StepUp,
     check_host: false,
     access_tokens: AccessTokenUse::Manage,
+    device_tokens: false,
     ..NATIVE
 };
 
@@ -72,5 +79,6 @@ pub const AXONIZE: FaceProfile = FaceProfile {
     name: "axonize",
     mfa_via: MfaVia::AccountContact,
     check_host: false,
+    device_tokens: false,
     ..NATIVE
 };

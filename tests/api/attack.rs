@@ -16,6 +16,7 @@ both_backends!(
     the_owner_signs_in_on_every_face_while_the_anonymous_bucket_is_locked,
     the_owner_signs_in_every_time_during_a_two_minute_attack,
     a_trusted_proxy_is_never_a_known_source,
+    only_the_faces_that_hand_out_device_tokens_store_them,
     a_known_source_is_renewed_at_most_hourly_and_stays_known_while_used,
     wrong_api_keys_are_rate_limited_per_address,
 );
@@ -312,6 +313,23 @@ async fn a_trusted_proxy_is_never_a_known_source(backend: Backend) {
         423,
         "the proxy's network did not become a known source"
     );
+}
+
+async fn only_the_faces_that_hand_out_device_tokens_store_them(backend: Backend) {
+    let app = app(backend).await;
+    let stored = || app.column("SELECT token_hash FROM device_tokens");
+    for (face, hands_out) in [
+        ("native", true),
+        ("amplify", true),
+        ("ece", false),
+        ("weavr", false),
+        ("axonize", false),
+    ] {
+        let before = stored().await.len();
+        assert_eq!(face_login(&app, face, OWNER_IP, None).await, 200, "{face}");
+        let made = stored().await.len() - before;
+        assert_eq!(made, usize::from(hands_out), "{face}: device tokens stored");
+    }
 }
 
 /// Until when the owner's network is a known source, as stored (Unix seconds).
