@@ -72,8 +72,11 @@ const SWEEP_AT: usize = 10_000;
 pub(crate) enum BucketKind {
     /// A valid device token's.
     Device,
-    /// A known source network's.
-    KnownSource,
+    /// A known source network's, known until then (as read when the attempt was bucketed).
+    KnownSource {
+        /// When the network stops being a known source unless renewed.
+        until: OffsetDateTime,
+    },
     /// The identifier's shared one.
     Anonymous,
 }
@@ -87,8 +90,6 @@ pub(crate) struct Bucket {
     pub key: String,
     /// What kind it is.
     pub kind: BucketKind,
-    /// A known source's: until when it is known, as read when the attempt was bucketed.
-    pub known_until: Option<OffsetDateTime>,
 }
 
 impl Bucket {
@@ -195,11 +196,10 @@ impl Engine {
         device_token: Option<&str>,
         source: Option<IpAddr>,
     ) -> EngineResult<Bucket> {
-        let bucket = |key: String, kind, known_until| Bucket {
+        let bucket = |key: String, kind| Bucket {
             identifier: identifier.to_owned(),
             key,
             kind,
-            known_until,
         };
         let now = self.now();
         if let Some(presented) = device_token {
@@ -209,17 +209,16 @@ impl Engine {
                 .device_token_valid(&hash, identifier, now)
                 .await?
             {
-                return Ok(bucket(hash, BucketKind::Device, None));
+                return Ok(bucket(hash, BucketKind::Device));
             }
         }
         if let Some(network) = source.and_then(|ip| self.source_network(ip)) {
             let key = format!("net:{network}");
-            let until = self.store.known_source_until(identifier, &key, now).await?;
-            if until.is_some() {
-                return Ok(bucket(key, BucketKind::KnownSource, until));
+            if let Some(until) = self.store.known_source_until(identifier, &key, now).await? {
+                return Ok(bucket(key, BucketKind::KnownSource { until }));
             }
         }
-        Ok(bucket(String::new(), BucketKind::Anonymous, None))
+        Ok(bucket(String::new(), BucketKind::Anonymous))
     }
 
     /// The network an address belongs to, at the configured prefix lengths. A trusted proxy is
@@ -353,7 +352,7 @@ impl Engine {
             let outcome = match bucket.kind {
                 BucketKind::Anonymous => "locked",
                 BucketKind::Device => "device_locked",
-                BucketKind::KnownSource => "source_locked",
+                BucketKind::KnownSource { .. } => "source_locked",
             };
             tracing::info!(bucket = outcome, "identifier locked after failures");
             self.metrics.lockout("set");
@@ -428,9 +427,8 @@ impl Engine {
         let now = self.now();
         let policy = self.config.lockout;
         let lifetime = policy.known_source_lifetime;
-        let renewed_lately = bucket
-            .known_until
-            .is_some_and(|until| until + SOURCE_RENEWAL.min(lifetime / 10) > now + lifetime);
+        let renewed_lately = matches!(bucket.kind, BucketKind::KnownSource { until }
+            if until + SOURCE_RENEWAL.min(lifetime / 10) > now + lifetime);
         let network = source.filter(|_| !renewed_lately);
         if let Some(network) = network.and_then(|ip| self.source_network(ip)) {
             self.store
