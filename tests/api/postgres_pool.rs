@@ -21,14 +21,23 @@ async fn end_connections(admin_url: &str, database: &str) -> i64 {
     ended
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_the_database_ended_while_idle_are_replaced() {
+/// An app on PostgreSQL whose pool has just served a sign-in, and the server's URL; `None`
+/// (skipped, loudly) without PostgreSQL.
+async fn signed_in() -> Option<(TestApp, String)> {
     let Some(Backend::Postgres(base)) = Backend::postgres() else {
-        return;
+        return None;
     };
     let app = TestApp::spawn(Backend::Postgres(base.clone())).await;
     app.user("ann@example.test", "correct horse battery").await;
     app.token("ann@example.test", "correct horse battery").await;
+    Some((app, base))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_ended_while_idle_are_replaced() {
+    let Some((app, base)) = signed_in().await else {
+        return;
+    };
     let database = app.database_name();
     assert!(
         end_connections(&base, &database).await > 0,
@@ -43,12 +52,9 @@ async fn connections_the_database_ended_while_idle_are_replaced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_ended_a_moment_ago_answers_503_never_500() {
-    let Some(Backend::Postgres(base)) = Backend::postgres() else {
+    let Some((app, base)) = signed_in().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Postgres(base.clone())).await;
-    app.user("ann@example.test", "correct horse battery").await;
-    app.token("ann@example.test", "correct horse battery").await;
     assert!(end_connections(&base, &app.database_name()).await > 0);
     // At once: the pooled connections were in use milliseconds ago, so they are not pinged.
     let mut refused = 0;
