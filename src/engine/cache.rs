@@ -6,9 +6,14 @@
 //! can go unnoticed here. Changes made on this instance evict entries at once.
 //!
 //! Activity is recorded here first; the store is told only when `last_seen` has moved by a tenth
-//! of the idle window, so validation does not write on every request.
+//! of the idle window, so validation does not write on every request. Activity is recorded
+//! only for a session that is still open at that moment, decided under the same lock: a
+//! refused validation never moves `last_seen`, so parallel requests that arrive after the idle
+//! window closed cannot reopen it for one another. An ended session stays in the map, as
+//! ended, until the entry goes stale, so that a token presented again and again after its
+//! session ended is not read from the store on every request.
 
-use crate::domain::{Session, User};
+use crate::domain::{Session, User, UserStatus};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use time::{Duration, OffsetDateTime};
@@ -57,6 +62,38 @@ impl CachedSession {
     fn is_fresh(&self, now: OffsetDateTime) -> bool {
         now >= self.fetched_at && now - self.fetched_at < FRESH_FOR
     }
+
+    /// Whether the session is open at `now`: not revoked, its user active, and `now` before
+    /// both its idle deadline (from the latest activity seen) and its absolute cap.
+    pub fn is_open_at(&self, now: OffsetDateTime) -> bool {
+        let (session, user) = &*self.record;
+        session.revoked_at.is_none()
+            && user.status == UserStatus::Active
+            && now < session.idle_deadline(self.last_seen)
+    }
+
+    /// Records activity at `now` on an open session; whether it is due to be written to the
+    /// store (the write then counts as done).
+    fn record_activity(&mut self, now: OffsetDateTime) -> bool {
+        let persist = self.due_for_write(now);
+        self.last_seen = self.last_seen.max(now);
+        if persist {
+            self.persisted = now;
+        }
+        persist
+    }
+}
+
+/// What the cache knows of a token at a moment.
+#[derive(Debug)]
+pub enum Cached {
+    /// Nothing fresh: the store must be read.
+    Miss,
+    /// The session ended (revoked, idle, past its cap, or its user inactive).
+    Ended,
+    /// The session is open: the entry as it was before this request's activity, and whether
+    /// this request should write its activity to the store.
+    Open(CachedSession, bool),
 }
 
 /// Token hash → cached session.
@@ -75,19 +112,20 @@ impl SessionCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The entry as it was, if it is still fresh, and whether this request should write its
-    /// activity to the store (it has run a tenth of the idle window ahead). `now` is recorded
-    /// as activity, and a write it asks for as done. One lock: this is the hot path.
-    pub fn hit(&self, token_hash: &str, now: OffsetDateTime) -> Option<(CachedSession, bool)> {
+    /// What a fresh entry says of the token at `now`. For an open session `now` is recorded as
+    /// activity, and a write it asks for as done; an ended one is left as it is. One lock: this
+    /// is the hot path.
+    pub fn hit(&self, token_hash: &str, now: OffsetDateTime) -> Cached {
         let mut map = self.map();
-        let entry = map.get_mut(token_hash).filter(|e| e.is_fresh(now))?;
-        let seen = entry.clone();
-        let persist = entry.due_for_write(now);
-        entry.last_seen = entry.last_seen.max(now);
-        if persist {
-            entry.persisted = now;
+        match map.get_mut(token_hash).filter(|e| e.is_fresh(now)) {
+            None => Cached::Miss,
+            Some(entry) if !entry.is_open_at(now) => Cached::Ended,
+            Some(entry) => {
+                let seen = entry.clone();
+                let persist = entry.record_activity(now);
+                Cached::Open(seen, persist)
+            }
         }
-        Some((seen, persist))
     }
 
     /// The activity this instance saw for a token, fresh or not.
@@ -95,24 +133,23 @@ impl SessionCache {
         self.map().get(token_hash).map(|e| e.last_seen)
     }
 
-    /// Stores an entry, sweeping stale ones when the map grows large.
-    pub fn put(&self, token_hash: String, entry: CachedSession) {
+    /// Stores an entry just read from the store (sweeping stale ones when the map grows large)
+    /// and says, as [`SessionCache::hit`] would, what it makes of the token at the moment it
+    /// was read: activity is recorded only if the session is open.
+    pub fn put(&self, token_hash: String, mut entry: CachedSession) -> Cached {
+        let now = entry.fetched_at;
         let mut map = self.map();
         if map.len() >= SWEEP_AT {
-            let now = entry.fetched_at;
             map.retain(|_, e| e.is_fresh(now));
         }
-        map.insert(token_hash, entry);
-    }
-
-    /// Records activity; `persisted` marks that it was also written to the store.
-    pub fn touch(&self, token_hash: &str, now: OffsetDateTime, persisted: bool) {
-        if let Some(entry) = self.map().get_mut(token_hash) {
-            entry.last_seen = entry.last_seen.max(now);
-            if persisted {
-                entry.persisted = entry.persisted.max(now);
-            }
+        if !entry.is_open_at(now) {
+            map.insert(token_hash, entry);
+            return Cached::Ended;
         }
+        let seen = entry.clone();
+        let persist = entry.record_activity(now);
+        map.insert(token_hash, entry);
+        Cached::Open(seen, persist)
     }
 
     /// Forgets one token.
@@ -174,5 +211,111 @@ impl MembershipCache {
     /// Forgets everything: memberships or organisations changed on this instance.
     pub fn clear(&self) {
         self.map().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Assurance, ClientKind, PasswordState, Realm, SessionKind};
+
+    const IDLE: Duration = Duration::minutes(5);
+
+    fn at(minutes: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20_000) + Duration::minutes(minutes)
+    }
+
+    /// A session opened at minute 0 and last used then, as the store would give it at `read`.
+    fn read_at(read: OffsetDateTime, seen_before: Option<OffsetDateTime>) -> CachedSession {
+        let session = Session {
+            id: "s".into(),
+            token_hash: "h".into(),
+            user_id: "1001".into(),
+            kind: SessionKind::Auth,
+            assurance: Assurance::Aal1,
+            application_id: "a".into(),
+            organization_id: None,
+            created_at: at(0),
+            last_seen_at: at(0),
+            idle: std::time::Duration::from_secs(5 * 60),
+            expires_at: at(12 * 60),
+            revoked_at: None,
+            stepped_up_at: None,
+            client: ClientKind::Web,
+        };
+        let user = User {
+            id: "1001".into(),
+            email: "ann@example.test".into(),
+            username: None,
+            name: String::new(),
+            status: UserStatus::Active,
+            password_hash: None,
+            password_state: PasswordState::Ok,
+            password_expires_at: None,
+            external_idp: None,
+            tooling_password_hash: None,
+            realm: Realm::Local,
+            phone: None,
+            mfa: false,
+        };
+        CachedSession::new(session, user, read, seen_before)
+    }
+
+    fn is_open(cached: &Cached) -> bool {
+        matches!(cached, Cached::Open(..))
+    }
+
+    #[test]
+    fn a_session_read_after_its_idle_window_stays_ended_however_often_it_is_asked() {
+        let cache = SessionCache::new();
+        let late = at(6);
+        assert!(matches!(
+            cache.put("h".into(), read_at(late, None)),
+            Cached::Ended
+        ));
+        // Requests that arrive together, at the same moment, after the first was refused:
+        // none of them may record activity that reopens the window for the next.
+        for _ in 0..3 {
+            assert!(matches!(cache.hit("h", late), Cached::Ended));
+        }
+        assert_eq!(
+            cache.seen("h"),
+            Some(at(0)),
+            "a refusal records no activity"
+        );
+        // Read again once the entry is stale: still ended, from the activity it really had.
+        let again = late + FRESH_FOR;
+        let reread = read_at(again, cache.seen("h"));
+        assert!(matches!(cache.put("h".into(), reread), Cached::Ended));
+    }
+
+    #[test]
+    fn an_open_session_records_each_use_and_is_ended_by_an_idle_gap_after_it() {
+        let cache = SessionCache::new();
+        assert!(is_open(&cache.put("h".into(), read_at(at(4), None))));
+        assert_eq!(cache.seen("h"), Some(at(4)));
+        // Within the entry's freshness: the window slides from the latest use.
+        let soon = at(4) + Duration::milliseconds(500);
+        assert!(is_open(&cache.hit("h", soon)));
+        assert_eq!(cache.seen("h"), Some(soon));
+        // The store still says minute 0; this instance's activity keeps it open when read
+        // again, until the idle window after the latest use has passed.
+        let reread = read_at(at(8), cache.seen("h"));
+        assert!(is_open(&cache.put("h".into(), reread)));
+        let gap = at(8) + IDLE;
+        let reread = read_at(gap, cache.seen("h"));
+        assert!(matches!(cache.put("h".into(), reread), Cached::Ended));
+    }
+
+    #[test]
+    fn a_revoked_session_is_ended_while_its_entry_is_fresh() {
+        let cache = SessionCache::new();
+        let mut entry = read_at(at(1), None);
+        let mut record = (*entry.record).clone();
+        record.0.revoked_at = Some(at(1));
+        entry.record = Arc::new(record);
+        assert!(matches!(cache.put("h".into(), entry), Cached::Ended));
+        assert!(matches!(cache.hit("h", at(1)), Cached::Ended));
+        assert!(matches!(cache.hit("h", at(1) + FRESH_FOR), Cached::Miss));
     }
 }

@@ -1,10 +1,10 @@
 //! Sessions (docs/DESIGN.md §4): opened by a sign-in, validated on every request (sliding idle
 //! timeout under an absolute cap), ended by logout, disable or a password change.
 
-use super::cache::CachedSession;
+use super::cache::{Cached, CachedSession};
 use super::{Engine, EngineError, EngineResult};
 use crate::crypto::{jwt, token};
-use crate::domain::{Application, Assurance, Organization, Session, SessionKind, User, UserStatus};
+use crate::domain::{Application, Assurance, Organization, Session, SessionKind, User};
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -230,21 +230,15 @@ impl Engine {
             Lookup::TokenHash(token::digest(bearer))
         };
         let key = lookup.cache_key();
-        let (entry, persist) = match self.sessions.hit(&key, now) {
-            Some(hit) => hit,
-            None => {
-                let entry = self.load_session(&lookup, &key, now).await?;
-                let persist = entry.due_for_write(now);
-                self.sessions.touch(&key, now, persist);
-                (entry, persist)
-            }
+        let cached = match self.sessions.hit(&key, now) {
+            Cached::Miss => self.load_session(&lookup, key, now).await?,
+            known => known,
         };
-        let (session, user) = &*entry.record;
-        let dead = session.revoked_at.is_some() || user.status != UserStatus::Active;
-        if dead || now >= session.idle_deadline(entry.last_seen) {
-            self.sessions.remove(&key);
-            return Err(EngineError::Unauthenticated);
-        }
+        let (entry, persist) = match cached {
+            Cached::Open(entry, persist) => (entry, persist),
+            Cached::Ended | Cached::Miss => return Err(EngineError::Unauthenticated),
+        };
+        let (session, _) = &*entry.record;
         if persist {
             self.store.touch_session(&session.id, now).await?;
         }
@@ -256,12 +250,14 @@ impl Engine {
         })
     }
 
+    /// Reads a session and its user from the store into the cache; what the cache then makes
+    /// of the token.
     async fn load_session(
         &self,
         lookup: &Lookup,
-        key: &str,
+        key: String,
         now: OffsetDateTime,
-    ) -> EngineResult<CachedSession> {
+    ) -> EngineResult<Cached> {
         let session = match lookup {
             Lookup::TokenHash(hash) => self.store.session_by_token_hash(hash).await?,
             Lookup::SessionId(id) => self.store.session_by_id(id).await?,
@@ -272,9 +268,8 @@ impl Engine {
             .user_by_id(&session.user_id)
             .await?
             .ok_or(EngineError::Unauthenticated)?;
-        let entry = CachedSession::new(session, user, now, self.sessions.seen(key));
-        self.sessions.put(key.to_owned(), entry.clone());
-        Ok(entry)
+        let entry = CachedSession::new(session, user, now, self.sessions.seen(&key));
+        Ok(self.sessions.put(key, entry))
     }
 
     /// A full (`auth`) session for the token: the only kind ordinary endpoints accept.

@@ -2,7 +2,7 @@
 //! sharing one database.
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, code_of};
+use crate::helpers::{Backend, TestApp, code_of, get_at};
 use serde_json::json;
 use time::Duration;
 
@@ -14,6 +14,7 @@ both_backends!(
     logout_ends_the_session_on_every_instance,
     logout_everywhere_ends_every_session_of_the_user,
     validation_persists_activity_only_every_tenth_of_the_idle_window,
+    parallel_validations_after_the_idle_window_do_not_reopen_it,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -151,4 +152,36 @@ async fn validation_persists_activity_only_every_tenth_of_the_idle_window(backen
         200,
         "the write is visible"
     );
+}
+
+/// Validations of one token at once, through the router; their statuses.
+async fn parallel_validations(app: &TestApp, token: &str, count: usize) -> Vec<u16> {
+    let requests: Vec<_> = (0..count)
+        .map(|_| {
+            let (client, url, token) =
+                (app.client.clone(), app.url("/v1/session"), token.to_owned());
+            tokio::spawn(async move { get_at(&client, &url, &token).await.status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap());
+    }
+    statuses
+}
+
+async fn parallel_validations_after_the_idle_window_do_not_reopen_it(backend: Backend) {
+    let (app, token) = signed_in(backend).await;
+    assert_eq!(app.get_auth("/v1/session", &token).await.status(), 200);
+    app.advance(Duration::minutes(5));
+    // A refused validation once recorded its moment as activity before it was refused, so a
+    // request arriving in between found the window open again, and kept it open for the rest.
+    for round in 0..20 {
+        let statuses = parallel_validations(&app, &token, 32).await;
+        assert!(
+            statuses.iter().all(|s| *s == 401),
+            "round {round}: {statuses:?}"
+        );
+        app.advance(Duration::milliseconds(300));
+    }
 }
