@@ -99,8 +99,20 @@ pub enum Cached {
 /// Token hash → cached session.
 #[derive(Debug, Default)]
 pub struct SessionCache {
-    entries: Mutex<HashMap<String, CachedSession>>,
+    entries: Mutex<Entries>,
 }
+
+/// The map, and how many evictions it has seen: a record read from the store before an
+/// eviction (a logout, a disable) may predate what the eviction undid, so it is not kept.
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, CachedSession>,
+    evictions: u64,
+}
+
+/// When a record was read, as far as the cache can tell: the evictions seen before the read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadMark(u64);
 
 impl SessionCache {
     /// An empty cache.
@@ -108,16 +120,26 @@ impl SessionCache {
         Self::default()
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedSession>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Taken before a record is read from the store, and handed back with it to
+    /// [`SessionCache::put`].
+    pub fn mark(&self) -> ReadMark {
+        ReadMark(self.lock().evictions)
     }
 
     /// What a fresh entry says of the token at `now`. For an open session `now` is recorded as
     /// activity, and a write it asks for as done; an ended one is left as it is. One lock: this
     /// is the hot path.
     pub fn hit(&self, token_hash: &str, now: OffsetDateTime) -> Cached {
-        let mut map = self.map();
-        match map.get_mut(token_hash).filter(|e| e.is_fresh(now)) {
+        match self
+            .lock()
+            .map
+            .get_mut(token_hash)
+            .filter(|e| e.is_fresh(now))
+        {
             None => Cached::Miss,
             Some(entry) if !entry.is_open_at(now) => Cached::Ended,
             Some(entry) => {
@@ -130,44 +152,59 @@ impl SessionCache {
 
     /// The activity this instance saw for a token, fresh or not.
     pub fn seen(&self, token_hash: &str) -> Option<OffsetDateTime> {
-        self.map().get(token_hash).map(|e| e.last_seen)
+        self.lock().map.get(token_hash).map(|e| e.last_seen)
     }
 
     /// Stores an entry just read from the store (sweeping stale ones when the map grows large)
     /// and says, as [`SessionCache::hit`] would, what it makes of the token at the moment it
-    /// was read: activity is recorded only if the session is open.
-    pub fn put(&self, token_hash: String, mut entry: CachedSession) -> Cached {
+    /// was read: activity is recorded only if the session is open. An entry read before an
+    /// eviction that came after `read` is answered from but not kept: it may be the session
+    /// that a logout just ended, read a moment before the logout was written.
+    pub fn put(&self, token_hash: String, mut entry: CachedSession, read: ReadMark) -> Cached {
         let now = entry.fetched_at;
-        let mut map = self.map();
+        let mut entries = self.lock();
+        let keep = entries.evictions == read.0;
+        let map = &mut entries.map;
         if map.len() >= SWEEP_AT {
             map.retain(|_, e| e.is_fresh(now));
         }
-        if !entry.is_open_at(now) {
+        let cached = if entry.is_open_at(now) {
+            let seen = entry.clone();
+            Cached::Open(seen, entry.record_activity(now))
+        } else {
+            Cached::Ended
+        };
+        if keep {
             map.insert(token_hash, entry);
-            return Cached::Ended;
         }
-        let seen = entry.clone();
-        let persist = entry.record_activity(now);
-        map.insert(token_hash, entry);
-        Cached::Open(seen, persist)
+        cached
+    }
+
+    /// Forgets the entries `forget` picks, and counts the eviction.
+    fn evict(&self, forget: impl Fn(&CachedSession) -> bool) {
+        let mut entries = self.lock();
+        entries.evictions += 1;
+        entries.map.retain(|_, entry| !forget(entry));
     }
 
     /// Forgets one token.
     pub fn remove(&self, token_hash: &str) {
-        self.map().remove(token_hash);
+        let mut entries = self.lock();
+        entries.evictions += 1;
+        entries.map.remove(token_hash);
     }
 
     /// Forgets every token of a user.
     pub fn remove_user(&self, user_id: &str) {
-        self.map().retain(|_, e| e.record.0.user_id != user_id);
+        self.evict(|e| e.record.0.user_id == user_id);
     }
 
     /// Forgets every token of sessions acting for an organisation (of one user, or of all).
     pub fn remove_organization(&self, organization_id: &str, user_id: Option<&str>) {
-        self.map().retain(|_, e| {
+        self.evict(|e| {
             let session = &e.record.0;
-            session.organization_id.as_deref() != Some(organization_id)
-                || user_id.is_some_and(|u| u != session.user_id)
+            session.organization_id.as_deref() == Some(organization_id)
+                && user_id.is_none_or(|u| u == session.user_id)
         });
     }
 }
@@ -261,6 +298,11 @@ mod tests {
         CachedSession::new(session, user, read, seen_before)
     }
 
+    /// Keeps an entry read with nothing evicted since.
+    fn put(cache: &SessionCache, entry: CachedSession) -> Cached {
+        cache.put("h".into(), entry, cache.mark())
+    }
+
     fn is_open(cached: &Cached) -> bool {
         matches!(cached, Cached::Open(..))
     }
@@ -269,10 +311,7 @@ mod tests {
     fn a_session_read_after_its_idle_window_stays_ended_however_often_it_is_asked() {
         let cache = SessionCache::new();
         let late = at(6);
-        assert!(matches!(
-            cache.put("h".into(), read_at(late, None)),
-            Cached::Ended
-        ));
+        assert!(matches!(put(&cache, read_at(late, None)), Cached::Ended));
         // Requests that arrive together, at the same moment, after the first was refused:
         // none of them may record activity that reopens the window for the next.
         for _ in 0..3 {
@@ -286,13 +325,13 @@ mod tests {
         // Read again once the entry is stale: still ended, from the activity it really had.
         let again = late + FRESH_FOR;
         let reread = read_at(again, cache.seen("h"));
-        assert!(matches!(cache.put("h".into(), reread), Cached::Ended));
+        assert!(matches!(put(&cache, reread), Cached::Ended));
     }
 
     #[test]
     fn an_open_session_records_each_use_and_is_ended_by_an_idle_gap_after_it() {
         let cache = SessionCache::new();
-        assert!(is_open(&cache.put("h".into(), read_at(at(4), None))));
+        assert!(is_open(&put(&cache, read_at(at(4), None))));
         assert_eq!(cache.seen("h"), Some(at(4)));
         // Within the entry's freshness: the window slides from the latest use.
         let soon = at(4) + Duration::milliseconds(500);
@@ -301,10 +340,10 @@ mod tests {
         // The store still says minute 0; this instance's activity keeps it open when read
         // again, until the idle window after the latest use has passed.
         let reread = read_at(at(8), cache.seen("h"));
-        assert!(is_open(&cache.put("h".into(), reread)));
+        assert!(is_open(&put(&cache, reread)));
         let gap = at(8) + IDLE;
         let reread = read_at(gap, cache.seen("h"));
-        assert!(matches!(cache.put("h".into(), reread), Cached::Ended));
+        assert!(matches!(put(&cache, reread), Cached::Ended));
     }
 
     #[test]
@@ -314,8 +353,26 @@ mod tests {
         let mut record = (*entry.record).clone();
         record.0.revoked_at = Some(at(1));
         entry.record = Arc::new(record);
-        assert!(matches!(cache.put("h".into(), entry), Cached::Ended));
+        assert!(matches!(put(&cache, entry), Cached::Ended));
         assert!(matches!(cache.hit("h", at(1)), Cached::Ended));
         assert!(matches!(cache.hit("h", at(1) + FRESH_FOR), Cached::Miss));
+    }
+
+    #[test]
+    fn a_session_read_before_a_logout_evicted_it_is_answered_from_but_not_kept() {
+        let cache = SessionCache::new();
+        let read = cache.mark();
+        // The logout writes the revocation and evicts, between the read and its keeping.
+        cache.remove("h");
+        let entry = read_at(at(1), None);
+        assert!(is_open(&cache.put("h".into(), entry, read)));
+        assert!(matches!(cache.hit("h", at(1)), Cached::Miss));
+        // A read after the eviction is kept.
+        assert!(is_open(&put(&cache, read_at(at(1), None))));
+        assert!(is_open(&cache.hit("h", at(1))));
+        let read = cache.mark();
+        cache.remove_user("1001");
+        assert!(is_open(&cache.put("h".into(), read_at(at(1), None), read)));
+        assert!(matches!(cache.hit("h", at(1)), Cached::Miss));
     }
 }

@@ -258,6 +258,7 @@ impl Engine {
         key: String,
         now: OffsetDateTime,
     ) -> EngineResult<Cached> {
+        let read = self.sessions.mark();
         let session = match lookup {
             Lookup::TokenHash(hash) => self.store.session_by_token_hash(hash).await?,
             Lookup::SessionId(id) => self.store.session_by_id(id).await?,
@@ -269,7 +270,7 @@ impl Engine {
             .await?
             .ok_or(EngineError::Unauthenticated)?;
         let entry = CachedSession::new(session, user, now, self.sessions.seen(&key));
-        Ok(self.sessions.put(key, entry))
+        Ok(self.sessions.put(key, entry, read))
     }
 
     /// A full (`auth`) session for the token: the only kind ordinary endpoints accept.

@@ -15,6 +15,7 @@ both_backends!(
     logout_everywhere_ends_every_session_of_the_user,
     validation_persists_activity_only_every_tenth_of_the_idle_window,
     parallel_validations_after_the_idle_window_do_not_reopen_it,
+    validations_racing_a_logout_do_not_outlive_it,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -183,5 +184,31 @@ async fn parallel_validations_after_the_idle_window_do_not_reopen_it(backend: Ba
             "round {round}: {statuses:?}"
         );
         app.advance(Duration::milliseconds(300));
+    }
+}
+
+async fn validations_racing_a_logout_do_not_outlive_it(backend: Backend) {
+    // One sign-in per round, all at one moment of the clock.
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rate_limits.login_per_address.burst = 1_000;
+        c.rate_limits.login_per_identifier.burst = 1_000;
+    })
+    .await;
+    app.user("ann@example.test", PASSWORD).await;
+    // The race is narrow (a read of the session and its user against the logout's write):
+    // before the fix one round in four to eight lost it.
+    for round in 0..40 {
+        let token = app.token("ann@example.test", PASSWORD).await;
+        // The clock stands still: an entry this instance kept from a read made just before
+        // the logout was written would be trusted for ever, not for a second.
+        let racing = {
+            let (app, token) = (&app, token.clone());
+            async move { parallel_validations(app, &token, 32).await }
+        };
+        let logout = app.post_auth("/v1/logout", &token, json!({}));
+        let (_, logout) = tokio::join!(racing, logout);
+        assert_eq!(logout.status(), 204);
+        let after = parallel_validations(&app, &token, 8).await;
+        assert!(after.iter().all(|s| *s == 401), "round {round}: {after:?}");
     }
 }
