@@ -78,9 +78,10 @@ impl Engine {
         let memberships = match self.memberships.get(&user.id, now) {
             Some(cached) => cached,
             None => {
+                let mark = self.memberships.mark();
                 let read = std::sync::Arc::new(self.store.memberships_of(&user.id).await?);
                 self.memberships
-                    .put(&user.id, std::sync::Arc::clone(&read), now);
+                    .put(&user.id, std::sync::Arc::clone(&read), now, mark);
                 read
             }
         };
