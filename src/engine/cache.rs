@@ -14,7 +14,7 @@
 //! session ended is not read from the store on every request.
 
 use crate::domain::{Session, User, UserStatus};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use time::{Duration, OffsetDateTime};
 
@@ -37,18 +37,13 @@ pub struct CachedSession {
 }
 
 impl CachedSession {
-    /// A fresh entry for a record just read; keeps activity this instance saw before.
-    pub fn new(
-        session: Session,
-        user: User,
-        now: OffsetDateTime,
-        seen_before: Option<OffsetDateTime>,
-    ) -> Self {
+    /// A fresh entry for a record just read ([`SessionCache::put`] adds the activity this
+    /// instance saw before).
+    pub fn new(session: Session, user: User, now: OffsetDateTime) -> Self {
         let stored = session.last_seen_at;
-        let last_seen = seen_before.map_or(stored, |seen| seen.max(stored));
         Self {
             record: Arc::new((session, user)),
-            last_seen,
+            last_seen: stored,
             persisted: stored,
             fetched_at: now,
         }
@@ -102,15 +97,69 @@ pub struct SessionCache {
     entries: Mutex<Entries>,
 }
 
-/// The map, and how many evictions it has seen: a record read from the store before an
-/// eviction (a logout, a disable) may predate what the eviction undid, so it is not kept.
+/// The map, and the evictions it has seen: a record read from the store before an eviction (a
+/// logout, a disable) that covers it may predate what the eviction undid, so it is not kept.
 #[derive(Debug, Default)]
 struct Entries {
     map: HashMap<String, CachedSession>,
+    /// Evictions so far.
     evictions: u64,
+    /// The latest of them, the newest last; at most [`RECENT_EVICTIONS`].
+    recent: VecDeque<Evicted>,
 }
 
-/// When a record was read, as far as the cache can tell: the evictions seen before the read.
+/// Evictions remembered, so that a read is dropped only if one of those made since covers it;
+/// a read older than all of them is dropped whatever it is.
+const RECENT_EVICTIONS: usize = 256;
+
+/// What an eviction forgot.
+#[derive(Debug)]
+enum Evicted {
+    /// One token (or session id) key.
+    Key(String),
+    /// Every session of a user.
+    User(String),
+    /// The sessions acting for an organisation (one user's, or all).
+    Organization(String, Option<String>),
+}
+
+impl Evicted {
+    fn covers(&self, key: &str, entry: &CachedSession) -> bool {
+        let session = &entry.record.0;
+        match self {
+            Self::Key(evicted) => evicted == key,
+            Self::User(user_id) => *user_id == session.user_id,
+            Self::Organization(organization_id, user_id) => {
+                session.organization_id.as_deref() == Some(organization_id.as_str())
+                    && user_id.as_ref().is_none_or(|u| *u == session.user_id)
+            }
+        }
+    }
+}
+
+impl Entries {
+    fn record(&mut self, evicted: Evicted) {
+        self.evictions += 1;
+        if self.recent.len() == RECENT_EVICTIONS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(evicted);
+    }
+
+    /// Whether an eviction made after `read` covers the entry.
+    fn evicted_since(&self, read: ReadMark, key: &str, entry: &CachedSession) -> bool {
+        let since = usize::try_from(self.evictions - read.0).unwrap_or(usize::MAX);
+        since > self.recent.len()
+            || self
+                .recent
+                .iter()
+                .rev()
+                .take(since)
+                .any(|e| e.covers(key, entry))
+    }
+}
+
+/// When a record was read, as far as the cache can tell: the evictions made before the read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadMark(u64);
 
@@ -150,23 +199,24 @@ impl SessionCache {
         }
     }
 
-    /// The activity this instance saw for a token, fresh or not.
-    pub fn seen(&self, token_hash: &str) -> Option<OffsetDateTime> {
-        self.lock().map.get(token_hash).map(|e| e.last_seen)
-    }
-
-    /// Stores an entry just read from the store (sweeping stale ones when the map grows large)
-    /// and says, as [`SessionCache::hit`] would, what it makes of the token at the moment it
-    /// was read: activity is recorded only if the session is open. An entry read before an
-    /// eviction that came after `read` is answered from but not kept: it may be the session
-    /// that a logout just ended, read a moment before the logout was written.
-    pub fn put(&self, token_hash: String, mut entry: CachedSession, read: ReadMark) -> Cached {
+    /// Stores an entry just read from the store, with the activity this instance saw before
+    /// (sweeping stale entries when the map grows large), and says, as [`SessionCache::hit`]
+    /// would, what it makes of the token at the moment it was read: activity is recorded only
+    /// if the session is open. The entry answers this request but is not kept if an eviction
+    /// made since `read` covers it (it may be the session a logout just ended, read a moment
+    /// before the logout was written), or if a newer read of the token is already kept.
+    pub fn put(&self, key: String, mut entry: CachedSession, read: ReadMark) -> Cached {
         let now = entry.fetched_at;
         let mut entries = self.lock();
-        let keep = entries.evictions == read.0;
+        let mut keep = !entries.evicted_since(read, &key, &entry);
         let map = &mut entries.map;
         if map.len() >= SWEEP_AT {
             map.retain(|_, e| e.is_fresh(now));
+        }
+        if let Some(before) = map.get(&key) {
+            keep &= before.fetched_at <= entry.fetched_at;
+            entry.last_seen = entry.last_seen.max(before.last_seen);
+            entry.persisted = entry.persisted.max(before.persisted);
         }
         let cached = if entry.is_open_at(now) {
             let seen = entry.clone();
@@ -175,37 +225,40 @@ impl SessionCache {
             Cached::Ended
         };
         if keep {
-            map.insert(token_hash, entry);
+            map.insert(key, entry);
         }
         cached
     }
 
-    /// Forgets the entries `forget` picks, and counts the eviction.
-    fn evict(&self, forget: impl Fn(&CachedSession) -> bool) {
-        let mut entries = self.lock();
-        entries.evictions += 1;
-        entries.map.retain(|_, entry| !forget(entry));
-    }
-
     /// Forgets one token.
-    pub fn remove(&self, token_hash: &str) {
+    pub fn remove(&self, key: &str) {
         let mut entries = self.lock();
-        entries.evictions += 1;
-        entries.map.remove(token_hash);
+        entries.map.remove(key);
+        entries.record(Evicted::Key(key.to_owned()));
     }
 
     /// Forgets every token of a user.
     pub fn remove_user(&self, user_id: &str) {
-        self.evict(|e| e.record.0.user_id == user_id);
+        self.evict(Evicted::User(user_id.to_owned()));
     }
 
     /// Forgets every token of sessions acting for an organisation (of one user, or of all).
     pub fn remove_organization(&self, organization_id: &str, user_id: Option<&str>) {
-        self.evict(|e| {
-            let session = &e.record.0;
-            session.organization_id.as_deref() == Some(organization_id)
-                && user_id.is_none_or(|u| u == session.user_id)
-        });
+        self.evict(Evicted::Organization(
+            organization_id.to_owned(),
+            user_id.map(str::to_owned),
+        ));
+    }
+
+    fn evict(&self, evicted: Evicted) {
+        let mut entries = self.lock();
+        entries.map.retain(|key, entry| !evicted.covers(key, entry));
+        entries.record(evicted);
+    }
+
+    /// The activity this instance saw for a token, fresh or not (introspection reads it).
+    pub fn seen(&self, key: &str) -> Option<OffsetDateTime> {
+        self.lock().map.get(key).map(|e| e.last_seen)
     }
 }
 
@@ -288,7 +341,7 @@ mod tests {
     }
 
     /// A session opened at minute 0 and last used then, as the store would give it at `read`.
-    fn read_at(read: OffsetDateTime, seen_before: Option<OffsetDateTime>) -> CachedSession {
+    fn read_at(read: OffsetDateTime) -> CachedSession {
         let session = Session {
             id: "s".into(),
             token_hash: "h".into(),
@@ -320,7 +373,7 @@ mod tests {
             phone: None,
             mfa: false,
         };
-        CachedSession::new(session, user, read, seen_before)
+        CachedSession::new(session, user, read)
     }
 
     /// Keeps an entry read with nothing evicted since.
@@ -336,7 +389,7 @@ mod tests {
     fn a_session_read_after_its_idle_window_stays_ended_however_often_it_is_asked() {
         let cache = SessionCache::new();
         let late = at(6);
-        assert!(matches!(put(&cache, read_at(late, None)), Cached::Ended));
+        assert!(matches!(put(&cache, read_at(late)), Cached::Ended));
         // Requests that arrive together, at the same moment, after the first was refused:
         // none of them may record activity that reopens the window for the next.
         for _ in 0..3 {
@@ -349,14 +402,14 @@ mod tests {
         );
         // Read again once the entry is stale: still ended, from the activity it really had.
         let again = late + FRESH_FOR;
-        let reread = read_at(again, cache.seen("h"));
+        let reread = read_at(again);
         assert!(matches!(put(&cache, reread), Cached::Ended));
     }
 
     #[test]
     fn an_open_session_records_each_use_and_is_ended_by_an_idle_gap_after_it() {
         let cache = SessionCache::new();
-        assert!(is_open(&put(&cache, read_at(at(4), None))));
+        assert!(is_open(&put(&cache, read_at(at(4)))));
         assert_eq!(cache.seen("h"), Some(at(4)));
         // Within the entry's freshness: the window slides from the latest use.
         let soon = at(4) + Duration::milliseconds(500);
@@ -364,17 +417,17 @@ mod tests {
         assert_eq!(cache.seen("h"), Some(soon));
         // The store still says minute 0; this instance's activity keeps it open when read
         // again, until the idle window after the latest use has passed.
-        let reread = read_at(at(8), cache.seen("h"));
+        let reread = read_at(at(8));
         assert!(is_open(&put(&cache, reread)));
         let gap = at(8) + IDLE;
-        let reread = read_at(gap, cache.seen("h"));
+        let reread = read_at(gap);
         assert!(matches!(put(&cache, reread), Cached::Ended));
     }
 
     #[test]
     fn a_revoked_session_is_ended_while_its_entry_is_fresh() {
         let cache = SessionCache::new();
-        let mut entry = read_at(at(1), None);
+        let mut entry = read_at(at(1));
         let mut record = (*entry.record).clone();
         record.0.revoked_at = Some(at(1));
         entry.record = Arc::new(record);
@@ -389,15 +442,15 @@ mod tests {
         let read = cache.mark();
         // The logout writes the revocation and evicts, between the read and its keeping.
         cache.remove("h");
-        let entry = read_at(at(1), None);
+        let entry = read_at(at(1));
         assert!(is_open(&cache.put("h".into(), entry, read)));
         assert!(matches!(cache.hit("h", at(1)), Cached::Miss));
         // A read after the eviction is kept.
-        assert!(is_open(&put(&cache, read_at(at(1), None))));
+        assert!(is_open(&put(&cache, read_at(at(1)))));
         assert!(is_open(&cache.hit("h", at(1))));
         let read = cache.mark();
         cache.remove_user("1001");
-        assert!(is_open(&cache.put("h".into(), read_at(at(1), None), read)));
+        assert!(is_open(&cache.put("h".into(), read_at(at(1)), read)));
         assert!(matches!(cache.hit("h", at(1)), Cached::Miss));
     }
 
@@ -410,5 +463,39 @@ mod tests {
         assert!(cache.get("1001", at(1)).is_none());
         cache.put("1001", Arc::new(Vec::new()), at(1), cache.mark());
         assert!(cache.get("1001", at(1)).is_some());
+    }
+
+    #[test]
+    fn an_eviction_of_something_else_does_not_drop_a_read() {
+        let cache = SessionCache::new();
+        let read = cache.mark();
+        cache.remove("another token");
+        cache.remove_user("1002");
+        cache.remove_organization("100", None);
+        assert!(is_open(&cache.put("h".into(), read_at(at(1)), read)));
+        assert!(is_open(&cache.hit("h", at(1))), "kept");
+        // A read older than every eviction remembered cannot be told apart: it is dropped.
+        let read = cache.mark();
+        for i in 0..=RECENT_EVICTIONS {
+            cache.remove(&format!("other {i}"));
+        }
+        let later = at(1) + FRESH_FOR;
+        assert!(is_open(&cache.put("h".into(), read_at(later), read)));
+        assert!(matches!(cache.hit("h", later), Cached::Miss));
+    }
+
+    #[test]
+    fn an_older_read_neither_replaces_a_newer_one_nor_loses_its_activity() {
+        let cache = SessionCache::new();
+        assert!(is_open(&put(&cache, read_at(at(2)))));
+        let older = read_at(at(1));
+        let mut ended = read_at(at(2));
+        let mut record = (*ended.record).clone();
+        record.0.revoked_at = Some(at(2));
+        ended.record = Arc::new(record);
+        assert!(matches!(put(&cache, ended), Cached::Ended));
+        // The read made before it says open, but what is kept is the newer read.
+        assert!(is_open(&put(&cache, older)));
+        assert!(matches!(cache.hit("h", at(2)), Cached::Ended));
     }
 }

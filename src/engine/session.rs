@@ -269,7 +269,7 @@ impl Engine {
             .user_by_id(&session.user_id)
             .await?
             .ok_or(EngineError::Unauthenticated)?;
-        let entry = CachedSession::new(session, user, now, self.sessions.seen(&key));
+        let entry = CachedSession::new(session, user, now);
         Ok(self.sessions.put(key, entry, read))
     }
 
